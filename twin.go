@@ -195,3 +195,15 @@ func jsonSize(v any) int {
 	b, _ := json.Marshal(v)
 	return len(b)
 }
+
+// NewTwin returns the twin a newly created device starts with: version 1,
+// no tags, and empty desired and reported properties at $version 1.
+func NewTwin(deviceID string) Twin {
+	return Twin{
+		DeviceID: deviceID,
+		Version:  1,
+		Tags:     map[string]any{},
+		Desired:  TwinCollection{Props: map[string]any{}, Version: 1, Meta: map[string]any{}},
+		Reported: TwinCollection{Props: map[string]any{}, Version: 1, Meta: map[string]any{}},
+	}
+}
