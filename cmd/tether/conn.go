@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/tether-iot/tether/internal/hubclient"
+	"github.com/tether-iot/tether/internal/server"
+	"github.com/tether-iot/tether/sas"
+)
+
+// hubConn is what a command works on: a remote hub (a policy connection
+// string) or the local data folder (the service API in-process).
+type hubConn struct {
+	client *hubclient.Client
+	cs     sas.ConnectionString // the policy the client signs with
+	admin  *server.Admin        // nil for a remote hub
+}
+
+func (h *hubConn) Close() {
+	if h.admin != nil {
+		h.admin.Close()
+	}
+}
+
+func (h *hubConn) hostname() string { return h.cs.HostName }
+
+// openHub connects to the hub the flags name.
+func openHub(ctx context.Context, g *globals) (*hubConn, error) {
+	if g.connectionString != "" {
+		cs, err := sas.ParseConnectionString(g.connectionString)
+		if err != nil {
+			return nil, usagef("--connection-string: %v", err)
+		}
+		if cs.Kind() != sas.KindPolicy {
+			return nil, usagef("--connection-string must be a policy connection string (HostName=…;SharedAccessKeyName=…;SharedAccessKey=…), not a %s one", cs.Kind())
+		}
+		httpc, err := httpClient(g)
+		if err != nil {
+			return nil, err
+		}
+		c, err := hubclient.New(hubclient.Options{ConnectionString: cs, HTTPClient: httpc, BaseURL: g.apiURL})
+		if err != nil {
+			return nil, err
+		}
+		return &hubConn{client: c, cs: cs}, nil
+	}
+	admin, err := server.OpenAdmin(ctx, server.AdminOptions{DataDir: g.dataDir, Hostname: g.hostname})
+	if err != nil {
+		return nil, err
+	}
+	cs, err := admin.PolicyConnectionString(ctx, "iothubowner")
+	if err != nil {
+		admin.Close()
+		return nil, err
+	}
+	c, err := hubclient.New(hubclient.Options{ConnectionString: cs,
+		HTTPClient: &http.Client{Transport: hubclient.HandlerTransport(admin.Handler())}})
+	if err != nil {
+		admin.Close()
+		return nil, err
+	}
+	return &hubConn{client: c, cs: cs, admin: admin}, nil
+}
+
+// httpClient trusts --ca, else DATA/tls/ca.pem when present, else the
+// system roots.
+func httpClient(g *globals) (*http.Client, error) {
+	ca := g.caFile
+	if ca == "" {
+		p := filepath.Join(g.dataDir, "tls", "ca.pem")
+		if _, err := os.Stat(p); err == nil {
+			ca = p
+		}
+	}
+	if ca == "" {
+		return http.DefaultClient, nil
+	}
+	pem, err := os.ReadFile(ca)
+	if err != nil {
+		return nil, fmt.Errorf("--ca: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca %s holds no PEM certificate", ca)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr}, nil
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newHubCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "hub", Short: "The hub's own settings and credentials"}
+	var policy string
+	cs := &cobra.Command{
+		Use:   "connection-string",
+		Short: "Print a shared access policy's connection string (local --data only)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if g.connectionString != "" {
+				return usagef("hub connection-string reads the local --data folder; a remote hub does not reveal its policy keys")
+			}
+			h, err := openHub(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			c, err := h.admin.PolicyConnectionString(cmd.Context(), policy)
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(cmd.OutOrStdout(), map[string]string{"policy": policy, "connectionString": c.String()})
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), c.String())
+			return err
+		},
+	}
+	cs.Flags().StringVar(&policy, "policy", "iothubowner", "policy name: iothubowner, service, device, registryRead, registryReadWrite")
+	cmd.AddCommand(cs)
+	return cmd
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	dataDir          string
+	hostname         string
+	output           string
+	connectionString string
+	caFile           string
+	apiURL           string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "tether",
+		Short: "Tether: a self-hosted IoT hub that tells you why devices disconnect",
+		Long: `Tether is a self-hosted IoT hub compatible with the Azure IoT device and service SDKs.
+
+Run "tether serve" to start the hub. The other commands administer it: locally
+on its --data folder, or remotely when --connection-string (or
+TETHER_CONNECTION_STRING) holds a policy connection string.
+
+Every flag can also be set with an environment variable: TETHER_ and the flag
+name in upper case with dashes as underscores (--https-addr: TETHER_HTTPS_ADDR).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd); err != nil {
+				return err
+			}
+			if g.output != "table" && g.output != "json" {
+				return usagef("--output %q: use table or json", g.output)
+			}
+			return nil
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.dataDir, "data", "./tether-data", "the hub's data folder (store, TLS material)")
+	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	pf.StringVar(&g.connectionString, "connection-string", "", "a policy connection string: work on a remote hub instead of --data")
+	pf.StringVar(&g.caFile, "ca", "", "PEM file of the CA to trust for a remote hub (default: DATA/tls/ca.pem if present, else the system roots)")
+	pf.StringVar(&g.apiURL, "api-url", "", "base URL of a remote hub's service API when it is not https://HOST:443 (e.g. https://localhost:8443)")
+	pf.StringVar(&g.hostname, "hostname", "", "the host name devices and SDKs use (default: the one tether serve last used, else localhost)")
+	root.AddCommand(newServeCmd(g), newHubCmd(g), newDeviceCmd(g), newTokenCmd(g))
+	return root
+}
+
+// applyEnv sets every flag the user did not give from TETHER_<NAME>.
+func applyEnv(cmd *cobra.Command) error {
+	var err error
+	set := func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		name := "TETHER_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if e := f.Value.Set(v); e != nil {
+				err = usagef("%s=%q: %v", name, v, e)
+			}
+		}
+	}
+	cmd.Flags().VisitAll(set)
+	cmd.InheritedFlags().VisitAll(set)
+	return err
+}
+
+// exactArgs is cobra.ExactArgs with a message that names what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s needs %s (usage: %s)", cmd.CommandPath(), what, cmd.UseLine())
+		}
+		return nil
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tether-iot/tether/internal/server"
+)
+
+func newServeCmd(g *globals) *cobra.Command {
+	cfg := server.DefaultConfig()
+	var logLevel, logFormat string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the hub",
+		Long: `Run the hub: the HTTPS service API (and, with the gateway, MQTT over TLS and
+WebSockets) on the embedded SQLite store under --data.
+
+On first start it creates the store, a local CA and server certificate
+(DATA/tls/ca.pem is the file devices must trust) and the shared access policies
+iothubowner, service, device, registryRead and registryReadWrite.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.DataDir, cfg.Hostname = g.dataDir, g.hostname
+			logger, err := newLogger(logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			srv, err := server.New(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			printBanner(cmd, srv)
+			return srv.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.HTTPSAddr, "https-addr", cfg.HTTPSAddr, "address of the HTTPS listener (service API, MQTT over WebSockets)")
+	f.StringVar(&cfg.MQTTAddr, "mqtt-addr", cfg.MQTTAddr, "address of the MQTT over TLS listener")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "your own server certificate chain (PEM) instead of the generated one")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "the private key (PEM) of --tls-cert")
+	f.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "close connections that send no MQTT CONNECT within this time")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, usagef("--log-format %q: use text or json", format)
+}
+
+func printBanner(cmd *cobra.Command, srv *server.Server) {
+	w := cmd.OutOrStdout()
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	fmt.Fprintf(w, "Tether hub %s\n", srv.Hostname())
+	fmt.Fprintf(w, "  data:          %s\n", abs(srv.DataDir()))
+	if ca := srv.CAFile(); ca != "" {
+		fmt.Fprintf(w, "  trust this CA: %s\n", abs(ca))
+	}
+	fmt.Fprintf(w, "  service API:   https://%s:%s/  (listening on %s)\n", srv.Hostname(), port(srv.HTTPSAddr().String()), srv.HTTPSAddr())
+	if p := srv.CreatedPolicies(); len(p) > 0 {
+		fmt.Fprintf(w, "  created policies: %s\n", strings.Join(p, ", "))
+	}
+	fmt.Fprintf(w, "Owner connection string: tether hub connection-string --data %s\n", shellQuote(srv.DataDir()))
+}
+
+func port(addr string) string {
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		return addr[i+1:]
+	}
+	return addr
+}
+
+func shellQuote(s string) string {
+	if strings.ContainsAny(s, " '\"$`\\") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tether-iot/tether"
+)
+
+// DeviceStore is the registry the API reads and writes.
+type DeviceStore interface {
+	CreateDevice(ctx context.Context, d tether.Device) (tether.Device, error)
+	Device(ctx context.Context, id string) (tether.Device, error)
+	Devices(ctx context.Context, limit int) ([]tether.Device, error)
+	UpdateDevice(ctx context.Context, id string, fn func(*tether.Device) error) (tether.Device, error)
+	DeleteDevice(ctx context.Context, id string, fn func(tether.Device) error) error
+}
+
+// TwinStore reads and atomically updates twins.
+type TwinStore interface {
+	Twin(ctx context.Context, id string) (tether.Twin, error)
+	UpdateTwin(ctx context.Context, id string, fn func(*tether.Twin) error) (tether.Twin, error)
+}
+
+// StatsSource answers the statistics endpoints.
+type StatsSource interface {
+	DeviceCounts(ctx context.Context) (total, enabled, disabled int, err error)
+}
+
+// MethodInvoker delivers a direct method to a connected device and waits
+// for its answer. It returns a DeviceNotOnline error when the device is
+// not connected or has not subscribed to methods.
+type MethodInvoker interface {
+	InvokeMethod(ctx context.Context, deviceID string, call MethodCall) (MethodResult, error)
+}
+
+// PolicyFunc looks up a shared access policy by name.
+type PolicyFunc func(ctx context.Context, name string) (tether.Policy, error)
+
+// Options configures an API.
+type Options struct {
+	Hostname  string // the hub's host name, the audience of service tokens; required
+	Devices   DeviceStore
+	Twins     TwinStore
+	Stats     StatsSource
+	Policy    PolicyFunc
+	Methods   MethodInvoker    // nil: every method call answers DeviceNotOnline
+	Connected func() int       // connected device count; nil means 0
+	Logger    *slog.Logger     // nil: discard
+	Now       func() time.Time // nil: time.Now
+	Rand      io.Reader        // key generation; nil: crypto/rand
+}
+
+// API is the service API's HTTP handler.
+type API struct {
+	o   Options
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns an API ready to serve.
+func New(o Options) (*API, error) {
+	if o.Hostname == "" || o.Devices == nil || o.Twins == nil || o.Policy == nil || o.Stats == nil {
+		return nil, errors.New("api: Hostname, Devices, Twins, Stats and Policy are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Connected == nil {
+		o.Connected = func() int { return 0 }
+	}
+	a := &API{o: o, log: o.Logger, mux: http.NewServeMux()}
+	a.routes()
+	return a, nil
+}
+
+func (a *API) routes() {
+	a.handle("GET /devices", tether.RegistryRead, a.listDevices)
+	a.handle("GET /devices/{$}", tether.RegistryRead, a.listDevices)
+	a.handle("GET /devices/{id}", tether.RegistryRead, a.getDevice)
+	a.handle("PUT /devices/{id}", tether.RegistryWrite, a.putDevice)
+	a.handle("DELETE /devices/{id}", tether.RegistryWrite, a.deleteDevice)
+	a.handle("GET /statistics/devices", tether.RegistryRead, a.deviceStats)
+	a.handle("GET /statistics/service", tether.ServiceConnect, a.serviceStats)
+	a.handle("GET /twins/{id}", tether.ServiceConnect, a.getTwin)
+	a.handle("PATCH /twins/{id}", tether.ServiceConnect, a.patchTwin)
+	a.handle("PUT /twins/{id}", tether.ServiceConnect, a.putTwin)
+	a.handle("POST /twins/{id}/methods", tether.ServiceConnect, a.invokeMethod)
+	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		writeErrorBody(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, a.o.Now())
+	})
+}
+
+// ServeHTTP serves the service API.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// handlerFunc is a handler that returns its error for one place to write.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (a *API) handle(pattern string, need tether.Rights, h handlerFunc) {
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		err := checkAPIVersion(r)
+		if err == nil {
+			err = a.authorize(r, need)
+		}
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}

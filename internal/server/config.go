@@ -1,0 +1,69 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+)
+
+// Config is everything tether serve takes.
+type Config struct {
+	DataDir        string        // the data folder: store, TLS material
+	Hostname       string        // the name devices and SDKs dial
+	HTTPSAddr      string        // service API, MQTT over WebSockets, portal
+	MQTTAddr       string        // MQTT over TLS
+	TLSCert        string        // operator's certificate chain (PEM); optional
+	TLSKey         string        // operator's key (PEM); with TLSCert
+	ConnectTimeout time.Duration // a connection must send CONNECT within this
+	ShutdownGrace  time.Duration // how long Run waits for requests to finish
+	Logger         *slog.Logger  // nil: discard
+}
+
+// DefaultConfig returns the settings tether serve starts with.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:        "./tether-data",
+		Hostname:       "localhost",
+		HTTPSAddr:      ":443",
+		MQTTAddr:       ":8883",
+		ConnectTimeout: 30 * time.Second,
+		ShutdownGrace:  10 * time.Second,
+	}
+}
+
+// Validate checks c and fills defaults for zero values.
+func (c *Config) Validate() error {
+	d := DefaultConfig()
+	if c.DataDir == "" {
+		c.DataDir = d.DataDir
+	}
+	if c.Hostname == "" {
+		c.Hostname = d.Hostname
+	}
+	if strings.ContainsAny(c.Hostname, "/: ") {
+		return fmt.Errorf("--hostname %q must be a bare host name or IP address, without scheme, port or path", c.Hostname)
+	}
+	for _, a := range []struct{ flag, v string }{{"--https-addr", c.HTTPSAddr}, {"--mqtt-addr", c.MQTTAddr}} {
+		if a.v == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a.v); err != nil {
+			return fmt.Errorf("%s %q is not host:port (for example :443 or 127.0.0.1:8443): %v", a.flag, a.v, err)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together; give both or neither")
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = d.ConnectTimeout
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = d.ShutdownGrace
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tether-iot/tether/internal/api"
+	"github.com/tether-iot/tether/internal/pki"
+	"github.com/tether-iot/tether/internal/store"
+	"github.com/tether-iot/tether/sas"
+)
+
+// Server is an assembled hub, its listeners bound, ready to Run.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	st       *store.Store
+	tls      *pki.Bundle
+	httpsLn  net.Listener
+	http     *http.Server
+	started  time.Time
+	policies []string // default policies created by this start
+}
+
+// New assembles a hub from cfg. Everything that can fail on bad
+// configuration fails here, with advice.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now()}
+	if err := prepareDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.st, err = store.Open(ctx, store.Options{Path: storePath(cfg.DataDir), Logger: s.log.With("component", "store")}); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.close()
+		}
+	}()
+	if err := s.st.PutSetting(ctx, settingHostname, cfg.Hostname); err != nil {
+		return nil, err
+	}
+	if s.policies, err = ensurePolicies(ctx, s.st, nil); err != nil {
+		return nil, err
+	}
+	if s.tls, err = pki.Load(pki.Options{Dir: cfg.DataDir, Hostname: cfg.Hostname, CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey}); err != nil {
+		return nil, err
+	}
+	svc, err := newAPI(cfg.Hostname, s.st, &api.Options{Logger: s.log.With("component", "api")})
+	if err != nil {
+		return nil, err
+	}
+	if s.httpsLn, err = listen("--https-addr", cfg.HTTPSAddr); err != nil {
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           s.routes(svc),
+		TLSConfig:         s.tls.ServerConfig(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.With("component", "https").Handler(), slog.LevelDebug),
+	}
+	ok = true
+	return s, nil
+}
+
+func (s *Server) routes(svc http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		fmt.Fprintf(w, `{"status":"ok","uptimeSeconds":%d}`+"\n", int(time.Since(s.started).Seconds()))
+	})
+	mux.Handle("/", svc)
+	return mux
+}
+
+// Run serves until ctx is cancelled, then shuts down gracefully: it stops
+// accepting, lets requests in flight finish within the grace period, and
+// closes the store.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.close()
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		err := s.http.Serve(tls.NewListener(s.httpsLn, s.http.TLSConfig))
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("https: %w", err)
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+		defer cancel()
+		s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
+		return s.http.Shutdown(sctx)
+	})
+	s.log.Info("hub started", "https", s.httpsLn.Addr().String(), "data", s.cfg.DataDir, "hostname", s.cfg.Hostname)
+	return g.Wait()
+}
+
+func (s *Server) close() {
+	if s.httpsLn != nil {
+		s.httpsLn.Close()
+	}
+	if s.st != nil {
+		s.st.Close()
+	}
+}
+
+// HTTPSAddr is the bound address of the HTTPS listener.
+func (s *Server) HTTPSAddr() net.Addr { return s.httpsLn.Addr() }
+
+// Hostname is the name devices and SDKs use.
+func (s *Server) Hostname() string { return s.cfg.Hostname }
+
+// DataDir is the data folder.
+func (s *Server) DataDir() string { return s.cfg.DataDir }
+
+// CAFile is the PEM file clients must trust, or "" with an operator
+// certificate.
+func (s *Server) CAFile() string { return s.tls.CAFile }
+
+// CreatedPolicies lists the default policies this start created.
+func (s *Server) CreatedPolicies() []string { return s.policies }
+
+// PolicyConnectionString returns the connection string of a policy.
+func (s *Server) PolicyConnectionString(ctx context.Context, name string) (sas.ConnectionString, error) {
+	return policyConnectionString(ctx, s.st, s.cfg.Hostname, name)
+}
