@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/api"
 	"github.com/tether-iot/tether/internal/pki"
 	"github.com/tether-iot/tether/internal/store"
@@ -142,3 +143,6 @@ func (s *Server) CreatedPolicies() []string { return s.policies }
 func (s *Server) PolicyConnectionString(ctx context.Context, name string) (sas.ConnectionString, error) {
 	return policyConnectionString(ctx, s.st, s.cfg.Hostname, name)
 }
+
+// Policies lists the hub's shared access policies, keys included.
+func (s *Server) Policies(ctx context.Context) ([]tether.Policy, error) { return s.st.Policies(ctx) }
