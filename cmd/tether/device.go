@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/wire"
@@ -183,7 +184,9 @@ func newDeviceUpdateCmd(g *globals) *cobra.Command {
 		Short: "Change a device's status, keys or authentication",
 		Args:  exactArgs(1, "a device ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().NFlag() == 0 {
+			changed := false
+			cmd.LocalFlags().VisitAll(func(f *pflag.Flag) { changed = changed || f.Changed })
+			if !changed {
 				return usagef("device update needs at least one change, such as --status disabled or --primary-key KEY")
 			}
 			return updateDevice(cmd, g, args[0], func(d *wire.Device) { f.apply(cmd, d) })
