@@ -73,6 +73,7 @@ const (
 	EventConnectFailed EventKind = iota // an attempt that was refused or never finished
 	EventConnect                        // a device connected
 	EventDisconnect                     // a connected device's connection ended
+	EventRefused                        // a connected device's operation was refused; it stays connected
 )
 
 // ConnectionEvent is what the gateway tells the diagnostics layer at each

@@ -1,0 +1,263 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/tether-iot/tether"
+)
+
+// conn is one device connection. Fields set before serve's loop starts
+// are read-only afterwards; mu guards the mutable rest.
+type conn struct {
+	g          *Gateway
+	nc         net.Conn
+	connID     string
+	proto      tether.Protocol
+	remote     string
+	opened     time.Time
+	tlsVersion string
+	cipher     string
+
+	// Set by CONNECT.
+	id          identity
+	clientID    string
+	authScope   string
+	keyName     string
+	keepAlive   time.Duration
+	idle        time.Duration
+	connectedAt time.Time
+	tokenExpiry time.Time
+	expiry      *time.Timer
+	will        *packets.Packet
+	sess        *session
+	bucket      tokenBucket
+
+	lastActivity atomic.Int64 // unix nanos
+	bytesIn      atomic.Int64
+	bytesOut     atomic.Int64
+	msgsIn       atomic.Int64
+	msgsOut      atomic.Int64
+
+	closed atomic.Bool
+	mu     sync.Mutex
+	reason tether.Reason
+	detail string
+	// outbound queue, written by a writer goroutine that exists only while
+	// the queue is not empty
+	out     []byte
+	writing bool
+	// cloud-to-device messages sent and not yet acknowledged, by packet id
+	inflight map[uint16]int64
+	nextPID  uint16
+}
+
+func (g *Gateway) newConn(nc net.Conn, proto tether.Protocol, opened time.Time) *conn {
+	return &conn{g: g, nc: nc, connID: g.newConnID(), proto: proto, remote: nc.RemoteAddr().String(), opened: opened}
+}
+
+// close ends the connection with a reason; the first reason wins. It
+// returns at once: the read loop notices the closed socket and cleans up.
+func (c *conn) close(reason tether.Reason, detail string) {
+	c.mu.Lock()
+	if c.reason == "" {
+		c.reason, c.detail = reason, detail
+	}
+	c.mu.Unlock()
+	if c.closed.CompareAndSwap(false, true) {
+		c.nc.Close()
+	}
+}
+
+// serve runs the connection: CONNECT, then packets until it ends.
+func (c *conn) serve() {
+	if !c.g.track(c) {
+		c.nc.Close()
+		return
+	}
+	defer c.g.untrack(c)
+	if !c.connect() {
+		c.nc.Close()
+		return
+	}
+	for {
+		c.nc.SetReadDeadline(time.Now().Add(c.idle))
+		err := c.readPacket(c.handle)
+		if err != nil {
+			c.readFailed(err)
+			break
+		}
+	}
+	c.finish()
+}
+
+// errClientDisconnect ends the read loop after a DISCONNECT.
+var errClientDisconnect = errors.New("client disconnect")
+
+// protocolError ends the connection with a reason and a detail.
+type protocolError struct {
+	reason tether.Reason
+	detail string
+}
+
+func (e *protocolError) Error() string { return e.detail }
+
+func protoErr(reason tether.Reason, format string, args ...any) error {
+	return &protocolError{reason: reason, detail: fmt.Sprintf(format, args...)}
+}
+
+// readFailed turns the error that ended the read loop into a reason,
+// unless the hub had already chosen one.
+func (c *conn) readFailed(err error) {
+	var pe *protocolError
+	var ne net.Error
+	switch {
+	case errors.Is(err, errClientDisconnect):
+		c.close(tether.ReasonClientDisconnect, "the device sent DISCONNECT")
+	case errors.As(err, &pe):
+		c.close(pe.reason, pe.detail)
+	case c.closed.Load():
+		c.close(tether.ReasonServerError, "closed") // the reason set by whoever closed it wins
+	case errors.As(err, &ne) && ne.Timeout():
+		last := time.Unix(0, c.lastActivity.Load())
+		c.close(tether.ReasonKeepAliveTimeout, fmt.Sprintf("no packet for %v (1.5 × keep-alive %v, capped at 1767s); last activity at %s",
+			c.idle, c.keepAlive, last.UTC().Format(time.RFC3339)))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		c.close(tether.ReasonConnectionLost, "the device closed the connection without DISCONNECT (EOF)")
+	case errors.Is(err, syscall.ECONNRESET):
+		c.close(tether.ReasonConnectionLost, "connection reset by the device or the network (TCP RST)")
+	default:
+		c.close(tether.ReasonConnectionLost, "read failed: "+err.Error())
+	}
+}
+
+// maxPacket is the largest packet the hub reads: a 256 KB message plus
+// room for its topic.
+const maxPacket = tether.MaxTelemetryBytes + 16*1024
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// readPacket reads one packet into a pooled buffer, decodes it and calls
+// handle; the buffer is reused afterwards, so handle copies what it keeps.
+func (c *conn) readPacket(handle func(*packets.Packet, []byte) error) error {
+	var hdr [1]byte
+	if _, err := io.ReadFull(c.nc, hdr[:]); err != nil {
+		return err
+	}
+	var fh packets.FixedHeader
+	if err := fh.Decode(hdr[0]); err != nil {
+		return protoErr(tether.ReasonProtocolError, "malformed fixed header 0x%02x: %v", hdr[0], err)
+	}
+	n, err := c.readLength()
+	if err != nil {
+		return err
+	}
+	if n > maxPacket {
+		return protoErr(tether.ReasonMessageTooLarge, "a %s packet of %d bytes is over the limit of %d (messages are limited to %d bytes)",
+			packets.PacketNames[fh.Type], n, maxPacket, tether.MaxTelemetryBytes)
+	}
+	fh.Remaining = n
+	bp := bufPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64*1024 {
+			bufPool.Put(bp)
+		}
+	}()
+	if cap(*bp) < n {
+		*bp = make([]byte, n)
+	}
+	buf := (*bp)[:n]
+	if _, err := io.ReadFull(c.nc, buf); err != nil {
+		return err
+	}
+	c.bytesIn.Add(int64(n + 2))
+	c.lastActivity.Store(time.Now().UnixNano())
+	pk := packets.Packet{FixedHeader: fh, ProtocolVersion: 4}
+	return handle(&pk, buf)
+}
+
+// readLength reads the remaining-length varint.
+func (c *conn) readLength() (int, error) {
+	var b [1]byte
+	n, mult := 0, 1
+	for i := 0; i < 4; i++ {
+		if _, err := io.ReadFull(c.nc, b[:]); err != nil {
+			return 0, err
+		}
+		n += int(b[0]&127) * mult
+		if b[0]&128 == 0 {
+			return n, nil
+		}
+		mult *= 128
+	}
+	return 0, protoErr(tether.ReasonProtocolError, "malformed remaining length (more than 4 bytes)")
+}
+
+// send queues an encoded packet and makes sure a writer runs.
+func (c *conn) send(b []byte) {
+	c.mu.Lock()
+	if len(c.out)+len(b) > maxOutbound {
+		c.mu.Unlock()
+		c.close(tether.ReasonConnectionLost, fmt.Sprintf("the device is not reading: over %d bytes waiting to be sent", maxOutbound))
+		return
+	}
+	c.out = append(c.out, b...)
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	c.msgsOut.Add(1)
+	if start {
+		go c.flush()
+	}
+}
+
+// flush writes the queue until it is empty, coalescing packets queued
+// meanwhile into one write.
+func (c *conn) flush() {
+	var buf []byte
+	for {
+		c.mu.Lock()
+		if len(c.out) == 0 {
+			c.writing = false
+			c.out = nil // an idle connection keeps no buffer
+			c.mu.Unlock()
+			return
+		}
+		buf, c.out = c.out, buf[:0]
+		c.mu.Unlock()
+		c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		if _, err := c.nc.Write(buf); err != nil {
+			c.close(tether.ReasonConnectionLost, "write failed: "+err.Error())
+			c.mu.Lock()
+			c.writing, c.out = false, nil
+			c.mu.Unlock()
+			return
+		}
+		c.bytesOut.Add(int64(len(buf)))
+	}
+}
+
+var encPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// sendPacket encodes pk with enc and queues it.
+func (c *conn) sendPacket(pk *packets.Packet, enc func(*packets.Packet, *bytes.Buffer) error) {
+	b := encPool.Get().(*bytes.Buffer)
+	b.Reset()
+	if err := enc(pk, b); err != nil {
+		c.g.log.Error("encode packet", "type", packets.PacketNames[pk.FixedHeader.Type], "err", err)
+	} else {
+		c.send(b.Bytes())
+	}
+	if b.Cap() <= 64*1024 {
+		encPool.Put(b)
+	}
+}

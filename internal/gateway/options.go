@@ -1,0 +1,111 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/tether-iot/tether"
+)
+
+// Registry looks up devices and shared access policies for CONNECT.
+type Registry interface {
+	Device(ctx context.Context, id string) (tether.Device, error)
+	Policy(ctx context.Context, name string) (tether.Policy, error)
+}
+
+// Twins reads and atomically updates twins.
+type Twins interface {
+	Twin(ctx context.Context, id string) (tether.Twin, error)
+	UpdateTwin(ctx context.Context, id string, fn func(*tether.Twin) error) (tether.Twin, error)
+}
+
+// Telemetry is the telemetry stream. Submit must call done exactly once,
+// when m is durable (or failed), and for one caller in the order of its
+// submissions; done must not block.
+type Telemetry interface {
+	Submit(m tether.Message, done func(seq int64, err error))
+}
+
+// C2D is the cloud-to-device queue.
+type C2D interface {
+	PendingC2D(ctx context.Context, deviceID string, now time.Time) ([]tether.C2DMessage, error)
+	MarkC2DDelivered(ctx context.Context, deviceID string, seq int64) error
+	CompleteC2D(ctx context.Context, deviceID string, seq int64) error
+}
+
+// PresenceUpdate is a device's connection state or last activity.
+type PresenceUpdate struct {
+	DeviceID     string
+	State        tether.ConnectionState // "" leaves it as it is
+	StateChanged time.Time
+	LastActivity time.Time
+}
+
+// Presence records connection states in the registry.
+type Presence interface {
+	SetPresence(ctx context.Context, ups []PresenceUpdate) error
+}
+
+// Options configures a Gateway.
+type Options struct {
+	Hostname       string // the hub's host name: token audiences are <Hostname>/devices/<id>
+	Registry       Registry
+	Twins          Twins
+	Telemetry      Telemetry
+	C2D            C2D
+	Presence       Presence
+	Events         func(tether.ConnectionEvent) // nil: events are only logged at debug level
+	Logger         *slog.Logger                 // nil: discard
+	Now            func() time.Time             // nil: time.Now
+	ConnectTimeout time.Duration                // CONNECT (and TLS) must arrive within; default 30 s
+	TokenSkew      time.Duration                // allowed clock skew on SAS expiry; default 5 min
+	DeviceRate     float64                      // telemetry messages per second per device; default 5000
+	DeviceBurst    int                          // bucket size of DeviceRate; default 2 × DeviceRate
+	PresenceEvery  time.Duration                // how often last-activity times are written; default 30 s
+}
+
+const (
+	maxKeepAliveTimeout = 1767 * time.Second
+	writeTimeout        = 10 * time.Second
+	maxOutbound         = 8 << 20 // bytes queued for one slow device before it is dropped
+)
+
+func (o *Options) fill() error {
+	if o.Hostname == "" || o.Registry == nil || o.Twins == nil || o.Telemetry == nil || o.C2D == nil || o.Presence == nil {
+		return errors.New("gateway: Hostname, Registry, Twins, Telemetry, C2D and Presence are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 30 * time.Second
+	}
+	if o.TokenSkew == 0 {
+		o.TokenSkew = 5 * time.Minute
+	}
+	if o.DeviceRate <= 0 {
+		o.DeviceRate = 5000
+	}
+	if o.DeviceBurst <= 0 {
+		o.DeviceBurst = int(2 * o.DeviceRate)
+	}
+	if o.PresenceEvery <= 0 {
+		o.PresenceEvery = 30 * time.Second
+	}
+	return nil
+}
+
+// idleTimeout is how long the hub waits for a packet from a device with
+// the given keep-alive: 1.5 × keep-alive, capped at 1767 s (Azure's
+// load-balancer idle timeout); a keep-alive of 0 gets the cap.
+func idleTimeout(keepAlive time.Duration) time.Duration {
+	if keepAlive <= 0 {
+		return maxKeepAliveTimeout
+	}
+	return min(keepAlive*3/2, maxKeepAliveTimeout)
+}

@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/tether-iot/tether"
+)
+
+// Presence is a device's connection state as the gateway reports it.
+type Presence struct {
+	DeviceID     string
+	State        tether.ConnectionState
+	StateChanged time.Time // zero: leave connectionStateUpdatedTime as it is
+	LastActivity time.Time // zero: leave lastActivityTime as it is
+}
+
+// SetPresence records connection states and last activity times in one
+// transaction. Unlike UpdateDevice it does not change a device's version
+// (its ETag): connection state is not part of the identity, and a device
+// connecting must not make a service's If-Match update fail. Unknown
+// devices are skipped.
+func (s *Store) SetPresence(ctx context.Context, ps []Presence) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE devices SET
+			conn_state = coalesce(nullif(?, ''), conn_state),
+			conn_state_updated = CASE WHEN ? = '' THEN conn_state_updated ELSE ? END,
+			last_activity = CASE WHEN ? = '' THEN last_activity ELSE ? END
+			WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("set presence: %w", err)
+		}
+		defer stmt.Close()
+		for _, p := range ps {
+			changed, active := "", ""
+			if !p.StateChanged.IsZero() {
+				changed = formatTime(p.StateChanged)
+			}
+			if !p.LastActivity.IsZero() {
+				active = formatTime(p.LastActivity)
+			}
+			if _, err := stmt.ExecContext(ctx, string(p.State), changed, changed, active, active, p.DeviceID); err != nil {
+				return fmt.Errorf("set presence of %q: %w", p.DeviceID, err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,37 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tether-iot/tether"
+)
+
+func TestSetPresence(t *testing.T) {
+	s := mustOpen(t)
+	ctx := context.Background()
+	if _, err := s.CreateDevice(ctx, tether.Device{ID: "p1", Status: tether.StatusEnabled, Version: 3}); err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	err := s.SetPresence(ctx, []Presence{
+		{DeviceID: "p1", State: tether.Connected, StateChanged: t1, LastActivity: t1},
+		{DeviceID: "unknown", State: tether.Connected, StateChanged: t1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.Device(ctx, "p1")
+	if d.ConnectionState != tether.Connected || !d.ConnectionStateUpdatedTime.Equal(t1) || !d.LastActivityTime.Equal(t1) || d.Version != 3 {
+		t.Errorf("after connect: %+v; want Connected at %v, version unchanged", d, t1)
+	}
+	t2 := t1.Add(time.Minute)
+	if err := s.SetPresence(ctx, []Presence{{DeviceID: "p1", LastActivity: t2}}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = s.Device(ctx, "p1")
+	if d.ConnectionState != tether.Connected || !d.ConnectionStateUpdatedTime.Equal(t1) || !d.LastActivityTime.Equal(t2) {
+		t.Errorf("activity only: %+v", d)
+	}
+}
