@@ -60,7 +60,7 @@ var catalog = map[ResultCode]CodeInfo{
 	ConnectionForcefullyClosedOnNewConnection:  {0, "ConnectionForcefullyClosedOnNewConnection", 0, "another client connected with the same device identity, so this connection was closed", false},
 	ConnectionForcefullyClosedOnFaultInjection: {0, "ConnectionForcefullyClosedOnFaultInjection", 0, "the connection was closed by fault injection or a hub upgrade", true},
 	ConnectionRejectedOnFaultInjection:         {0, "ConnectionRejectedOnFaultInjection", 0, "the connection was refused by fault injection or a hub upgrade", true},
-	IoTHubUnauthorizedAccess:                   {0, "IotHubUnauthorizedAccess", 401, "the credentials are valid but lack the permission this operation needs", false},
+	IoTHubUnauthorizedAccess:                   {0, "IotHubUnauthorizedAccess", 401, "the service API caller is not authorized: its token is missing, malformed, expired, forged, for another hub, or lacks a right", false},
 	IoTHubUnauthorized:                         {0, "IoTHubUnauthorized", 401, "authentication failed: the token is expired, forged, for another hub or device, or the device is unknown", false},
 	IoTHubSuspended:                            {0, "IotHubSuspended", 403, "the hub is suspended", false},
 	IoTHubQuotaExceeded:                        {0, "IotHubQuotaExceeded", 403, "the hub's message quota is used up", false},

@@ -92,13 +92,13 @@ func (c *TwinCollection) Replace(name string, values map[string]any, now time.Ti
 }
 
 // Metadata returns the $metadata object for c.
-func (c TwinCollection) Metadata(now time.Time) map[string]any {
+func (c TwinCollection) Metadata() map[string]any {
 	m := cloneTree(c.Meta)
 	if m == nil {
 		m = map[string]any{}
 	}
 	if _, ok := m["$lastUpdated"]; !ok {
-		m["$lastUpdated"] = now.UTC().Format(time.RFC3339Nano)
+		m["$lastUpdated"] = "0001-01-01T00:00:00Z" // never written
 	}
 	return m
 }

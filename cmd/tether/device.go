@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -12,11 +13,9 @@ import (
 )
 
 func newDeviceCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "device", Short: "Manage devices in the registry"}
-	cmd.AddCommand(newDeviceCreateCmd(g), newDeviceListCmd(g), newDeviceShowCmd(g), newDeviceUpdateCmd(g),
+	return groupCmd("device", "Manage devices in the registry", newDeviceCreateCmd(g), newDeviceListCmd(g), newDeviceShowCmd(g), newDeviceUpdateCmd(g),
 		newDeviceDeleteCmd(g), newDeviceStatusCmd(g, tether.StatusEnabled), newDeviceStatusCmd(g, tether.StatusDisabled),
 		newDeviceConnStringCmd(g))
-	return cmd
 }
 
 // deviceFlags are the settable fields of a device.
@@ -277,6 +276,9 @@ func newDeviceConnStringCmd(g *globals) *cobra.Command {
 }
 
 func deviceConnectionString(host string, d wire.Device, which string) (sas.ConnectionString, error) {
+	if strings.Contains(d.DeviceID, ";") {
+		return sas.ConnectionString{}, fmt.Errorf("device ID %q contains ';', which cannot be written in a connection string (the SDKs split on ';'); give the device's SDK the host, ID and key separately, or use a token from 'tether token generate --device'", d.DeviceID)
+	}
 	a := d.Authentication
 	if a == nil || a.Type != string(tether.AuthSAS) || a.SymmetricKey == nil {
 		return sas.ConnectionString{HostName: host, DeviceID: d.DeviceID, X509: true}, nil

@@ -7,7 +7,6 @@ import (
 )
 
 func newHubCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "hub", Short: "The hub's own settings and credentials"}
 	var policy string
 	cs := &cobra.Command{
 		Use:   "connection-string",
@@ -34,6 +33,5 @@ func newHubCmd(g *globals) *cobra.Command {
 		},
 	}
 	cs.Flags().StringVar(&policy, "policy", "iothubowner", "policy name: iothubowner, service, device, registryRead, registryReadWrite")
-	cmd.AddCommand(cs)
-	return cmd
+	return groupCmd("hub", "The hub's own settings and credentials", cs)
 }

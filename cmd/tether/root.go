@@ -31,6 +31,7 @@ TETHER_CONNECTION_STRING) holds a policy connection string.
 
 Every flag can also be set with an environment variable: TETHER_ and the flag
 name in upper case with dashes as underscores (--https-addr: TETHER_HTTPS_ADDR).`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -50,11 +51,16 @@ name in upper case with dashes as underscores (--https-addr: TETHER_HTTPS_ADDR).
 	pf.StringVar(&g.caFile, "ca", "", "PEM file of the CA to trust for a remote hub (default: DATA/tls/ca.pem if present, else the system roots)")
 	pf.StringVar(&g.apiURL, "api-url", "", "base URL of a remote hub's service API when it is not https://HOST:443 (e.g. https://localhost:8443)")
 	pf.StringVar(&g.hostname, "hostname", "", "the host name devices and SDKs use (default: the one tether serve last used, else localhost)")
-	root.AddCommand(newServeCmd(g), newHubCmd(g), newDeviceCmd(g), newTokenCmd(g))
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newServeCmd(g), newHubCmd(g), newDeviceCmd(g), newTokenCmd(g),
+		newMethodCmd(g), newTwinCmd(g), newC2DCmd(g), newMonitorCmd(g))
 	return root
 }
 
-// applyEnv sets every flag the user did not give from TETHER_<NAME>.
+// applyEnv sets the global flags and those of serve that the user did
+// not give from TETHER_<NAME>. Flags of other commands (--device, --status)
+// are not read from the environment: a stray TETHER_STATUS must not
+// change what "device create" does.
 func applyEnv(cmd *cobra.Command) error {
 	var err error
 	set := func(f *pflag.Flag) {
@@ -66,11 +72,34 @@ func applyEnv(cmd *cobra.Command) error {
 			if e := f.Value.Set(v); e != nil {
 				err = usagef("%s=%q: %v", name, v, e)
 			}
+			f.Changed = true
 		}
 	}
-	cmd.Flags().VisitAll(set)
 	cmd.InheritedFlags().VisitAll(set)
+	if cmd.Name() == "serve" {
+		cmd.LocalFlags().VisitAll(set)
+	} else {
+		cmd.PersistentFlags().VisitAll(set)
+	}
 	return err
+}
+
+// groupCmd is a command that only holds subcommands; an unknown
+// subcommand is a usage error, not a silent help page.
+func groupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("%s needs a subcommand; see '%s --help'", cmd.CommandPath(), cmd.CommandPath())
+			}
+			return usagef("unknown command %q for %q; see '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath())
+		},
+	}
+	cmd.AddCommand(subs...)
+	return cmd
 }
 
 // exactArgs is cobra.ExactArgs with a message that names what is missing.

@@ -12,7 +12,6 @@ import (
 )
 
 func newTokenCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "Shared access signature tokens"}
 	var device, policy string
 	var duration time.Duration
 	gen := &cobra.Command{
@@ -56,8 +55,7 @@ the audience HOST: the Authorization header of the service API.`,
 	gen.Flags().StringVar(&device, "device", "", "sign for this device with its primary key")
 	gen.Flags().StringVar(&policy, "policy", "", "sign for this shared access policy")
 	gen.Flags().DurationVar(&duration, "duration", time.Hour, "how long the token is valid")
-	cmd.AddCommand(gen)
-	return cmd
+	return groupCmd("token", "Shared access signature tokens", gen)
 }
 
 func deviceToken(cmd *cobra.Command, h *hubConn, id string, expiry time.Time) (sas.Token, error) {

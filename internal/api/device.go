@@ -33,6 +33,9 @@ func (a *API) applyDeviceJSON(d *tether.Device, in wire.Device, now time.Time) e
 		auth = &wire.Authentication{}
 	}
 	typ := tether.AuthType(auth.Type)
+	if typ == "" && in.Authentication == nil {
+		typ = d.Auth.Type // an update without an authentication block keeps it
+	}
 	if typ == "" {
 		typ = tether.AuthSAS
 		if auth.X509Thumbprint != nil && wire.Deref(auth.X509Thumbprint.PrimaryThumbprint) != "" {

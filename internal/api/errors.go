@@ -41,7 +41,9 @@ func writeErrorBody(w http.ResponseWriter, status int, name, msg string, now tim
 	rand.Read(id[:])
 	w.Header().Set("iothub-errorcode", name)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(wire.NewErrorBody(name, msg, hex.EncodeToString(id[:]), now))
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(wire.NewErrorBody(name, msg, hex.EncodeToString(id[:]), now))
 }
 
 // writeJSON writes v with status and, when etag is set, a quoted ETag.
@@ -50,5 +52,7 @@ func writeJSON(w http.ResponseWriter, status int, etag string, v any) error {
 		w.Header().Set("ETag", `"`+etag+`"`)
 	}
 	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

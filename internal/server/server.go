@@ -51,9 +51,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			s.close()
 		}
 	}()
-	if err := s.st.PutSetting(ctx, settingHostname, cfg.Hostname); err != nil {
-		return nil, err
-	}
 	if s.policies, err = ensurePolicies(ctx, s.st, nil); err != nil {
 		return nil, err
 	}
@@ -65,6 +62,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if s.httpsLn, err = listen("--https-addr", cfg.HTTPSAddr); err != nil {
+		return nil, err
+	}
+	// Remember the host name only once the hub can really start with it.
+	if err := s.st.PutSetting(ctx, settingHostname, cfg.Hostname); err != nil {
 		return nil, err
 	}
 	s.http = &http.Server{

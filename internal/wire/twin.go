@@ -45,12 +45,12 @@ type TwinPatch struct {
 }
 
 // Collection returns c with its "$metadata" and "$version" members.
-func Collection(c tether.TwinCollection, now time.Time) map[string]any {
+func Collection(c tether.TwinCollection) map[string]any {
 	out := make(map[string]any, len(c.Props)+2)
 	for k, v := range c.Props {
 		out[k] = v
 	}
-	out["$metadata"] = c.Metadata(now)
+	out["$metadata"] = c.Metadata()
 	out["$version"] = c.Version
 	return out
 }
@@ -74,6 +74,6 @@ func FromTwin(t tether.Twin, d tether.Device, now time.Time) Twin {
 		X509Thumbprint: Thumbprints{Str(d.Auth.PrimaryThumbprint), Str(d.Auth.SecondaryThumbprint)},
 		Capabilities:   Capabilities{IoTEdge: d.IoTEdge},
 		Tags:           tags,
-		Properties:     TwinProperties{Desired: Collection(t.Desired, now), Reported: Collection(t.Reported, now)},
+		Properties:     TwinProperties{Desired: Collection(t.Desired), Reported: Collection(t.Reported)},
 	}
 }
