@@ -50,6 +50,9 @@ type Options struct {
 	Stats     StatsSource
 	Policy    PolicyFunc
 	Methods   MethodInvoker    // nil: every method call answers DeviceNotOnline
+	C2D       C2DQueue         // nil: the cloud-to-device routes answer 503 ServiceUnavailable
+	Telemetry TelemetrySource  // nil: GET /telemetry answers 503 ServiceUnavailable
+	KeepAlive time.Duration    // between keep-alive comments of an idle telemetry stream; 0: 15s
 	Connected func() int       // connected device count; nil means 0
 	Logger    *slog.Logger     // nil: discard
 	Now       func() time.Time // nil: time.Now
@@ -97,6 +100,10 @@ func (a *API) routes() {
 	a.handle("PATCH /twins/{id}", tether.ServiceConnect, a.patchTwin)
 	a.handle("PUT /twins/{id}", tether.ServiceConnect, a.putTwin)
 	a.handle("POST /twins/{id}/methods", tether.ServiceConnect, a.invokeMethod)
+	a.handle("POST /devices/{id}/messages/deviceBound", tether.ServiceConnect, a.sendC2D)
+	a.handle("POST /devices/{id}/messages/devicebound", tether.ServiceConnect, a.sendC2D)
+	a.handle("DELETE /devices/{id}/commands", tether.ServiceConnect, a.purgeC2D)
+	a.handle("GET /telemetry", tether.ServiceConnect, a.streamTelemetry)
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		writeErrorBody(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, a.o.Now())
