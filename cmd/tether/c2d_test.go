@@ -73,7 +73,7 @@ func TestC2DUsage(t *testing.T) {
 		{[]string{"send", "d1", "--property", "my prop=v"}, `may not contain " "`, true},
 		{[]string{"send", "d1", "--property", "p=a\nb"}, "line breaks", true},
 		{[]string{"send", "d1", "--ttl", "500ms"}, "whole seconds", true},
-		{[]string{"send", "d1", "--ttl", "49h"}, "from 1s to 48h0m0s", true},
+		{[]string{"send", "d1", "--ttl", "49h"}, "from 1s to 48h", true},
 		{[]string{"send", "d1", "--ack", "always"}, "none, positive, negative or full", true},
 		{[]string{"send", "d1", "--body-file", filepath.Join(data, "missing")}, "missing", false},
 		{[]string{"send", "d1", "--body-file", big}, "over 65536 bytes", false},

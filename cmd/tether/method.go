@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,7 +89,19 @@ func wholeSeconds(flag string, d, least, most time.Duration) (int, error) {
 		return 0, usagef("%s %v: give whole seconds, such as 30s or 2m", flag, d)
 	}
 	if d < least || d > most {
-		return 0, usagef("%s %v: it must be from %v to %v", flag, d, least, most)
+		return 0, usagef("%s %v: it must be from %s to %s", flag, d, shortDuration(least), shortDuration(most))
 	}
 	return int(d / time.Second), nil
+}
+
+// shortDuration formats d without zero minutes and seconds: 5m, not 5m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

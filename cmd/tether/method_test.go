@@ -40,7 +40,7 @@ func TestMethodInvokeUsage(t *testing.T) {
 		{[]string{"m1", "reboot", "--payload", `{"a":x}`}, "at byte 6"},
 		{[]string{"m1", "reboot", "--payload", `1 2`}, "more after"},
 		{[]string{"m1", "reboot", "--payload", ``}, "--payload is empty"},
-		{[]string{"m1", "reboot", "--timeout", "4s"}, "from 5s to 5m0s"},
+		{[]string{"m1", "reboot", "--timeout", "4s"}, "from 5s to 5m"},
 		{[]string{"m1", "reboot", "--timeout", "301s"}, "--timeout"},
 		{[]string{"m1", "reboot", "--timeout", "1500ms"}, "whole seconds"},
 		{[]string{"m1", "reboot", "--connect-timeout", "6m"}, "--connect-timeout"},
