@@ -46,6 +46,8 @@ iothubowner, service, device, registryRead and registryReadWrite.`,
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "your own server certificate chain (PEM) instead of the generated one")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "the private key (PEM) of --tls-cert")
 	f.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "close connections that send no MQTT CONNECT within this time")
+	f.Float64Var(&cfg.DeviceRate, "device-rate", cfg.DeviceRate, "telemetry messages per second one device may send before it is throttled (429005)")
+	f.DurationVar(&cfg.TelemetryRetention, "telemetry-retention", cfg.TelemetryRetention, "how long the built-in telemetry stream keeps messages")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd
@@ -80,6 +82,7 @@ func printBanner(cmd *cobra.Command, srv *server.Server) {
 		fmt.Fprintf(w, "  trust this CA: %s\n", abs(ca))
 	}
 	fmt.Fprintf(w, "  service API:   https://%s:%s/  (listening on %s)\n", srv.Hostname(), port(srv.HTTPSAddr().String()), srv.HTTPSAddr())
+	fmt.Fprintf(w, "  MQTT devices:  mqtts://%s:%s  and  wss://%s:%s/$iothub/websocket\n", srv.Hostname(), port(srv.MQTTAddr().String()), srv.Hostname(), port(srv.HTTPSAddr().String()))
 	if p := srv.CreatedPolicies(); len(p) > 0 {
 		fmt.Fprintf(w, "  created policies: %s\n", strings.Join(p, ", "))
 	}

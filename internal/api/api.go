@@ -39,6 +39,16 @@ type MethodInvoker interface {
 	InvokeMethod(ctx context.Context, deviceID string, call MethodCall) (MethodResult, error)
 }
 
+// ChangeListener hears of registry and twin changes that connected
+// devices must see.
+type ChangeListener interface {
+	// DesiredChanged is called after a device's desired properties
+	// changed; patch holds what changed (null members were removed).
+	DesiredChanged(deviceID string, patch map[string]any, version int64)
+	// DeviceChanged is called after a device was updated or deleted.
+	DeviceChanged(d tether.Device, deleted bool)
+}
+
 // PolicyFunc looks up a shared access policy by name.
 type PolicyFunc func(ctx context.Context, name string) (tether.Policy, error)
 
@@ -54,6 +64,9 @@ type Options struct {
 	Telemetry TelemetrySource  // nil: GET /telemetry answers 503 ServiceUnavailable
 	KeepAlive time.Duration    // between keep-alive comments of an idle telemetry stream; 0: 15s
 	Connected func() int       // connected device count; nil means 0
+	// Changes, when set, hears of every successful write the gateway must
+	// act on: desired properties to push, devices to disconnect.
+	Changes ChangeListener
 	Logger    *slog.Logger     // nil: discard
 	Now       func() time.Time // nil: time.Now
 	Rand      io.Reader        // key generation; nil: crypto/rand

@@ -76,6 +76,9 @@ func (a *API) putDevice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.log.Info("device written", "device", id, "status", d.Status, "created", match == "")
+	if a.o.Changes != nil && match != "" {
+		a.o.Changes.DeviceChanged(d, false)
+	}
 	return writeJSON(w, http.StatusOK, d.ETag(), wire.FromDevice(d))
 }
 
@@ -92,6 +95,9 @@ func (a *API) deleteDevice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.log.Info("device deleted", "device", id)
+	if a.o.Changes != nil {
+		a.o.Changes.DeviceChanged(tether.Device{ID: id}, true)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

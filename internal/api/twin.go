@@ -76,5 +76,13 @@ func (a *API) updateTwin(w http.ResponseWriter, r *http.Request, replace bool) e
 	if err != nil {
 		return err
 	}
+	if a.o.Changes != nil {
+		switch {
+		case replace:
+			a.o.Changes.DesiredChanged(id, t.Desired.Props, t.Desired.Version)
+		case in.Properties != nil && in.Properties.Desired != nil:
+			a.o.Changes.DesiredChanged(id, in.Properties.Desired, t.Desired.Version)
+		}
+	}
 	return a.writeTwin(w, r, t)
 }

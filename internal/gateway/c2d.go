@@ -49,12 +49,14 @@ func (c *conn) deliverC2D() {
 		pid := c.nextPID
 		c.inflight[pid] = m.Seq
 		c.mu.Unlock()
-		pk := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1, Dup: m.DeliveryCount > 0},
-			PacketID: pid, TopicName: c2dTopic(m), Payload: m.Body}
-		c.sendPacket(&pk, (*packets.Packet).PublishEncode)
+		// Count the delivery before sending, so that a reconnect racing
+		// with this send sees it and marks the redelivery DUP.
 		if err := c.g.o.C2D.MarkC2DDelivered(ctx, c.id.DeviceID, m.Seq); err != nil {
 			c.g.log.Error("mark C2D delivered", "device", c.id.DeviceID, "err", err)
 		}
+		pk := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1, Dup: m.DeliveryCount > 0},
+			PacketID: pid, TopicName: c2dTopic(m), Payload: m.Body}
+		c.sendPacket(&pk, (*packets.Packet).PublishEncode)
 	}
 }
 

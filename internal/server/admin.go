@@ -63,7 +63,7 @@ func OpenAdmin(ctx context.Context, o AdminOptions) (*Admin, error) {
 		st.Close()
 		return nil, err
 	}
-	if a.handler, err = newAPI(a.hostname, st, nil); err != nil {
+	if a.handler, err = newAPI(a.hostname, st, &api.Options{C2D: c2dQueue{st: st}}); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/tether-iot/tether"
 )
 
 // Config is everything tether serve takes.
@@ -18,18 +20,27 @@ type Config struct {
 	TLSKey         string        // operator's key (PEM); with TLSCert
 	ConnectTimeout time.Duration // a connection must send CONNECT within this
 	ShutdownGrace  time.Duration // how long Run waits for requests to finish
-	Logger         *slog.Logger  // nil: discard
+	// TelemetryRetention is how long the telemetry stream keeps messages.
+	TelemetryRetention time.Duration
+	// DeviceRate caps each device's telemetry messages per second.
+	DeviceRate float64
+	// Events receives every connection event; nil: the gateway logs them
+	// at debug level (the diagnostics recorder takes this over).
+	Events func(tether.ConnectionEvent)
+	Logger *slog.Logger // nil: discard
 }
 
 // DefaultConfig returns the settings tether serve starts with.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:        "./tether-data",
-		Hostname:       "localhost",
-		HTTPSAddr:      ":443",
-		MQTTAddr:       ":8883",
-		ConnectTimeout: 30 * time.Second,
-		ShutdownGrace:  10 * time.Second,
+		DataDir:            "./tether-data",
+		Hostname:           "localhost",
+		HTTPSAddr:          ":443",
+		MQTTAddr:           ":8883",
+		ConnectTimeout:     30 * time.Second,
+		ShutdownGrace:      10 * time.Second,
+		TelemetryRetention: 24 * time.Hour,
+		DeviceRate:         5000,
 	}
 }
 

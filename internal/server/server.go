@@ -14,8 +14,10 @@ import (
 
 	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/api"
+	"github.com/tether-iot/tether/internal/gateway"
 	"github.com/tether-iot/tether/internal/pki"
 	"github.com/tether-iot/tether/internal/store"
+	"github.com/tether-iot/tether/internal/stream"
 	"github.com/tether-iot/tether/sas"
 )
 
@@ -25,7 +27,10 @@ type Server struct {
 	log      *slog.Logger
 	st       *store.Store
 	tls      *pki.Bundle
+	stream   *stream.Stream
+	gw       *gateway.Gateway
 	httpsLn  net.Listener
+	mqttLn   net.Listener
 	http     *http.Server
 	started  time.Time
 	policies []string // default policies created by this start
@@ -57,11 +62,28 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.tls, err = pki.Load(pki.Options{Dir: cfg.DataDir, Hostname: cfg.Hostname, CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey}); err != nil {
 		return nil, err
 	}
-	svc, err := newAPI(cfg.Hostname, s.st, &api.Options{Logger: s.log.With("component", "api")})
+	if s.stream, err = stream.New(stream.Options{Storage: streamStorage{s.st}, Logger: s.log.With("component", "stream"),
+		Retention: cfg.TelemetryRetention}); err != nil {
+		return nil, err
+	}
+	if s.gw, err = gateway.New(gateway.Options{
+		Hostname: cfg.Hostname, Registry: s.st, Twins: s.st, Telemetry: s.stream, C2D: s.st, Presence: presence{s.st},
+		Events: cfg.Events, Logger: s.log.With("component", "gateway"), ConnectTimeout: cfg.ConnectTimeout,
+		DeviceRate: cfg.DeviceRate,
+	}); err != nil {
+		return nil, err
+	}
+	svc, err := newAPI(cfg.Hostname, s.st, &api.Options{
+		Logger: s.log.With("component", "api"), Methods: methods{s.gw}, Connected: s.gw.Connected,
+		C2D: c2dQueue{s.st, s.gw}, Telemetry: telemetrySource{s.stream, s.st}, Changes: changes{s.gw},
+	})
 	if err != nil {
 		return nil, err
 	}
 	if s.httpsLn, err = listen("--https-addr", cfg.HTTPSAddr); err != nil {
+		return nil, err
+	}
+	if s.mqttLn, err = listen("--mqtt-addr", cfg.MQTTAddr); err != nil {
 		return nil, err
 	}
 	// Remember the host name only once the hub can really start with it.
@@ -87,6 +109,7 @@ func (s *Server) routes(svc http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		fmt.Fprintf(w, `{"status":"ok","uptimeSeconds":%d}`+"\n", int(time.Since(s.started).Seconds()))
 	})
+	mux.HandleFunc("GET /$iothub/websocket", s.gw.ServeWS)
 	mux.Handle("/", svc)
 	return mux
 }
@@ -111,18 +134,39 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
 		return s.http.Shutdown(sctx)
 	})
-	s.log.Info("hub started", "https", s.httpsLn.Addr().String(), "data", s.cfg.DataDir, "hostname", s.cfg.Hostname)
-	return g.Wait()
+	// The gateway closes its connections first; the stream keeps
+	// committing their last messages until the gateway has stopped.
+	streamCtx, stopStream := context.WithCancel(context.Background())
+	streamDone := make(chan error, 1)
+	go func() { streamDone <- s.stream.Run(streamCtx) }()
+	g.Go(func() error { return s.gw.Serve(ctx, s.mqttLn, s.tls.ServerConfig()) })
+	g.Go(func() error { return s.gw.Run(ctx) })
+	s.log.Info("hub started", "https", s.httpsLn.Addr().String(), "mqtt", s.mqttLn.Addr().String(), "data", s.cfg.DataDir, "hostname", s.cfg.Hostname)
+	err := g.Wait()
+	stopStream()
+	if serr := <-streamDone; err == nil {
+		err = serr
+	}
+	return err
 }
 
 func (s *Server) close() {
 	if s.httpsLn != nil {
 		s.httpsLn.Close()
 	}
+	if s.mqttLn != nil {
+		s.mqttLn.Close()
+	}
 	if s.st != nil {
 		s.st.Close()
 	}
 }
+
+// MQTTAddr is the bound address of the MQTT over TLS listener.
+func (s *Server) MQTTAddr() net.Addr { return s.mqttLn.Addr() }
+
+// Connected is the number of connected devices.
+func (s *Server) Connected() int { return s.gw.Connected() }
 
 // HTTPSAddr is the bound address of the HTTPS listener.
 func (s *Server) HTTPSAddr() net.Addr { return s.httpsLn.Addr() }
