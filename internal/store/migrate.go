@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations-telemetry/*.sql
 var migrationFiles embed.FS
 
 // migration is one embedded schema step, which takes the database from
@@ -21,10 +21,13 @@ type migration struct {
 	sql     string
 }
 
-// migrations returns the embedded migrations in order. Their names start
-// with their version, 0001 upwards with no gaps.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+// migrations returns the registry file's embedded migrations in order.
+func migrations() ([]migration, error) { return readMigrations(registrySchema) }
+
+// readMigrations returns the embedded migrations in the folder dir, in
+// order. Their names start with their version, 0001 upwards with no gaps.
+func readMigrations(dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +38,7 @@ func migrations() ([]migration, error) {
 		if err != nil || v != i+1 {
 			return nil, fmt.Errorf("migration %s: want a name starting %04d_", e.Name(), i+1)
 		}
-		b, err := fs.ReadFile(migrationFiles, "migrations/"+e.Name())
+		b, err := fs.ReadFile(migrationFiles, dir+"/"+e.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -44,11 +47,11 @@ func migrations() ([]migration, error) {
 	return ms, nil
 }
 
-// migrate brings the database at path up to the newest schema this build
-// knows, in one write transaction, and returns the versions before and
-// after.
-func migrate(ctx context.Context, db *sql.DB, path string) (from, to int, err error) {
-	ms, err := migrations()
+// migrate brings the database at path up to the newest schema of the
+// migration folder dir, in one write transaction, and returns the versions
+// before and after.
+func migrate(ctx context.Context, db *sql.DB, path, dir string) (from, to int, err error) {
+	ms, err := readMigrations(dir)
 	if err != nil {
 		return 0, 0, fmt.Errorf("open store %s: %w", path, err)
 	}

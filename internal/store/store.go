@@ -21,8 +21,11 @@ const busyTimeoutMillis = 5000
 
 // Options configures [Open].
 type Options struct {
-	Path   string       // the SQLite file, such as DIR/tether.db; required
-	Logger *slog.Logger // nil discards
+	Path string // the SQLite file, such as DIR/tether.db; required
+	// TelemetryPath is the SQLite file of the telemetry stream; "" means
+	// telemetry.db in Path's folder.
+	TelemetryPath string
+	Logger        *slog.Logger // nil discards
 }
 
 // Store is the embedded SQLite store. See the package documentation for
@@ -30,12 +33,22 @@ type Options struct {
 type Store struct {
 	path   string
 	logger *slog.Logger
-	w      *sql.DB // one connection, BEGIN IMMEDIATE: all writes
-	r      *sql.DB // read-only pool: all reads outside a write transaction
+	w      *sql.DB // one connection, BEGIN IMMEDIATE: all registry writes
+	r      *sql.DB // read-only pool: all registry reads outside a write transaction
+	tw     *sql.DB // the telemetry file's one write connection
+	tr     *sql.DB // the telemetry file's read-only pool
+	// appendStmt inserts one telemetry row; prepared once on tw.
+	appendStmt *sql.Stmt
 }
 
-// Open opens the store at opts.Path, creating the file and its folder if
-// they are missing, and brings its schema up to date.
+// The two files' schemas: the embedded migration folders.
+const (
+	registrySchema  = "migrations"
+	telemetrySchema = "migrations-telemetry"
+)
+
+// Open opens the store at opts.Path, creating the files and their folders
+// if they are missing, and brings their schemas up to date.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Path == "" {
 		return nil, errors.New("open store: Options.Path is required")
@@ -44,54 +57,80 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if err := checkPath(opts.Path); err != nil {
-		return nil, err
-	}
-	abs, err := filepath.Abs(opts.Path)
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
+	tpath := opts.TelemetryPath
+	if tpath == "" {
+		tpath = filepath.Join(filepath.Dir(opts.Path), "telemetry.db")
 	}
 	s := &Store{path: opts.Path, logger: logger}
-	s.w, err = sql.Open("sqlite", dsn(abs,
+	var err error
+	if s.w, s.r, err = openFile(ctx, opts.Path, registrySchema, "FULL", logger); err != nil {
+		return nil, err
+	}
+	if s.tw, s.tr, err = openFile(ctx, tpath, telemetrySchema, "NORMAL", logger); err != nil {
+		s.w.Close()
+		s.r.Close()
+		return nil, err
+	}
+	if s.appendStmt, err = s.tw.PrepareContext(ctx, insertTelemetry); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", tpath, err)
+	}
+	return s, nil
+}
+
+// openFile opens one SQLite file of the store, migrates it to the newest
+// schema in the embedded folder dir, and returns its write connection and
+// read-only pool. synchronous is the write connection's PRAGMA
+// synchronous: FULL or NORMAL.
+func openFile(ctx context.Context, path, dir, synchronous string, logger *slog.Logger) (w, r *sql.DB, err error) {
+	if err := checkPath(path); err != nil {
+		return nil, nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	w, err = sql.Open("sqlite", dsn(abs,
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMillis),
 		"_pragma=journal_mode(WAL)",
-		"_pragma=synchronous(FULL)",
+		"_pragma=synchronous("+synchronous+")",
 		"_pragma=foreign_keys(1)",
 		"_txlock=immediate"))
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
+		return nil, nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s.w.SetMaxOpenConns(1)
-	s.w.SetMaxIdleConns(1)
-	s.w.SetConnMaxLifetime(0)
-	s.w.SetConnMaxIdleTime(0)
-	if err := s.w.PingContext(ctx); err != nil {
-		s.w.Close()
-		return nil, openError(opts.Path, err)
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, nil, openError(path, err)
 	}
-	from, to, err := migrate(ctx, s.w, opts.Path)
+	from, to, err := migrate(ctx, w, path, dir)
 	if err != nil {
-		s.w.Close()
-		return nil, err
+		w.Close()
+		return nil, nil, err
 	}
-	s.r, err = sql.Open("sqlite", dsn(abs,
+	r, err = sql.Open("sqlite", dsn(abs,
 		"mode=ro",
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMillis)))
 	if err != nil {
-		s.w.Close()
-		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
+		w.Close()
+		return nil, nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s.r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	s.r.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
-	if err := s.r.PingContext(ctx); err != nil {
-		s.Close()
-		return nil, openError(opts.Path, err)
+	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	r.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, nil, openError(path, err)
 	}
 	if from != to {
-		logger.Info("store schema migrated", "path", opts.Path, "from", from, "to", to)
+		logger.Info("store schema migrated", "path", path, "from", from, "to", to)
 	}
-	logger.Info("store opened", "path", opts.Path, "schema", to)
-	return s, nil
+	logger.Info("store opened", "path", path, "schema", to)
+	return w, r, nil
 }
 
 // checkPath makes sure the folder exists and the file can be opened for
@@ -130,10 +169,14 @@ func dsn(abs string, params ...string) string {
 // Close closes the store. Calls in flight finish first.
 func (s *Store) Close() error {
 	var errs []error
-	if s.r != nil {
-		errs = append(errs, s.r.Close())
+	if s.appendStmt != nil {
+		errs = append(errs, s.appendStmt.Close())
 	}
-	errs = append(errs, s.w.Close())
+	for _, db := range []*sql.DB{s.tr, s.tw, s.r, s.w} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
@@ -143,10 +186,15 @@ func (s *Store) Close() error {
 // Path returns the store's file, as given to [Open].
 func (s *Store) Path() string { return s.path }
 
-// write runs fn in a write transaction and commits it. An error from fn
-// rolls back and is returned unchanged.
+// write runs fn in a write transaction of the registry and commits it. An
+// error from fn rolls back and is returned unchanged.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	return writeTx(ctx, s.w, fn)
+}
+
+// writeTx runs fn in a write transaction on db and commits it.
+func writeTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -65,7 +66,7 @@ func TestOpenSetsPragmas(t *testing.T) {
 		{"synchronous", "2"}, // FULL
 		{"foreign_keys", "1"},
 		{"busy_timeout", "5000"},
-		{"user_version", "1"},
+		{"user_version", fmt.Sprint(mustSchemaVersion(t))},
 	} {
 		var got string
 		if err := s.w.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
@@ -137,7 +138,7 @@ func TestOpenNewerSchema(t *testing.T) {
 	if !errors.Is(err, ErrNewerSchema) {
 		t.Errorf("Open(%q) = %v, want ErrNewerSchema", path, err)
 	}
-	want := "store " + path + " was written by a newer Tether (schema version 999; this build knows up to 1): " +
+	want := "store " + path + fmt.Sprintf(" was written by a newer Tether (schema version 999; this build knows up to %d): ", mustSchemaVersion(t)) +
 		"upgrade tether, or point --data at another folder"
 	if err.Error() != want {
 		t.Errorf("Open(%q) = %q, want %q", path, err, want)
@@ -244,6 +245,16 @@ func TestOpenUnusablePath(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustSchemaVersion returns the registry's newest schema version.
+func mustSchemaVersion(tb testing.TB) int {
+	tb.Helper()
+	ms, err := migrations()
+	if err != nil {
+		tb.Fatalf("migrations() = %v", err)
+	}
+	return len(ms)
 }
 
 func mustWrite(tb testing.TB, path string, b []byte) {
