@@ -64,6 +64,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 	defer t.Stop()
 	activity := time.NewTicker(g.o.PresenceEvery)
 	defer activity.Stop()
+	poll := time.NewTicker(g.o.C2DPollEvery)
+	defer poll.Stop()
+	_, seen, err := g.o.C2D.C2DSince(ctx, 0)
+	if err != nil {
+		g.log.Error("read the C2D queue", "err", err)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -74,6 +80,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 			g.flushPresence(ctx)
 		case <-activity.C:
 			g.queueActivity()
+		case <-poll.C:
+			seen = g.pollC2D(ctx, seen)
 		}
 	}
 }
@@ -190,4 +198,18 @@ func (g *Gateway) servePlain(nc net.Conn) {
 	g.wg.Add(1)
 	defer g.wg.Done()
 	c.serve()
+}
+
+// pollC2D wakes the connected devices that have messages queued after
+// seq seen, and returns the newest seq.
+func (g *Gateway) pollC2D(ctx context.Context, seen int64) int64 {
+	devices, last, err := g.o.C2D.C2DSince(ctx, seen)
+	if err != nil {
+		g.log.Error("poll the C2D queue", "err", err)
+		return seen
+	}
+	for _, d := range devices {
+		g.NotifyC2D(d)
+	}
+	return last
 }

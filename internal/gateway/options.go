@@ -33,6 +33,10 @@ type C2D interface {
 	PendingC2D(ctx context.Context, deviceID string, now time.Time) ([]tether.C2DMessage, error)
 	MarkC2DDelivered(ctx context.Context, deviceID string, seq int64) error
 	CompleteC2D(ctx context.Context, deviceID string, seq int64) error
+	// C2DSince returns the devices with messages queued after seq after,
+	// and the newest seq; the gateway polls it to deliver messages that
+	// another process queued.
+	C2DSince(ctx context.Context, after int64) (devices []string, last int64, err error)
 }
 
 // PresenceUpdate is a device's connection state or last activity.
@@ -64,6 +68,7 @@ type Options struct {
 	DeviceRate     float64                      // telemetry messages per second per device; default 5000
 	DeviceBurst    int                          // bucket size of DeviceRate; default 2 × DeviceRate
 	PresenceEvery  time.Duration                // how often last-activity times are written; default 30 s
+	C2DPollEvery   time.Duration                // how often the queue is checked for messages queued elsewhere; default 2 s
 }
 
 const (
@@ -93,6 +98,9 @@ func (o *Options) fill() error {
 	}
 	if o.DeviceBurst <= 0 {
 		o.DeviceBurst = int(2 * o.DeviceRate)
+	}
+	if o.C2DPollEvery <= 0 {
+		o.C2DPollEvery = 2 * time.Second
 	}
 	if o.PresenceEvery <= 0 {
 		o.PresenceEvery = 30 * time.Second

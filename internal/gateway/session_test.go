@@ -189,3 +189,18 @@ func TestC2D(t *testing.T) {
 		t.Errorf("live C2D payload %q", m.Payload)
 	}
 }
+
+func TestC2DQueuedByAnotherProcess(t *testing.T) {
+	h := newTestHub(t, func(o *Options) { o.C2DPollEvery = 20 * time.Millisecond })
+	key := h.device(t, "d1", tether.StatusEnabled)
+	c := h.connect(t, "d1", key, true)
+	c.subscribe("devices/d1/messages/devicebound/#")
+	// Queued straight in the store, as the CLI on the data folder does:
+	// nobody calls NotifyC2D.
+	if _, err := h.st.EnqueueC2D(context.Background(), tether.C2DMessage{DeviceID: "d1", EnqueuedTime: time.Now(), Body: []byte("from the CLI")}); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.expect(packets.Publish); string(m.Payload) != "from the CLI" {
+		t.Errorf("payload %q", m.Payload)
+	}
+}
