@@ -80,15 +80,32 @@ func (c *conn) close(reason tether.Reason, detail string) {
 
 // serve runs the connection: CONNECT, then packets until it ends.
 func (c *conn) serve() {
+	if c.start() {
+		c.loop()
+	}
+}
+
+// start tracks the connection and handles CONNECT. It reports whether the
+// device is connected; if not, the connection is closed and forgotten.
+func (c *conn) start() bool {
 	if !c.g.track(c) {
 		c.nc.Close()
-		return
+		return false
 	}
-	defer c.g.untrack(c)
 	if !c.connect() {
 		c.nc.Close()
-		return
+		c.g.untrack(c)
+		return false
 	}
+	return true
+}
+
+// loop reads packets until the connection ends. It runs on a goroutine of
+// its own, started after CONNECT: the deep stack that the TLS handshake,
+// the registry lookup and the signature check grew stays with the
+// goroutine that did them, and an idle device costs only this one's.
+func (c *conn) loop() {
+	defer c.g.untrack(c)
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(c.idle))
 		err := c.readPacket(c.handle)

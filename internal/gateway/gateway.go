@@ -147,9 +147,9 @@ func (g *Gateway) track(c *conn) bool {
 	return true
 }
 
-// handshake completes TLS within the CONNECT timeout, then hands the
-// connection to a fresh goroutine, so that the stack grown by the
-// handshake is freed while the device sits idle.
+// handshake completes TLS and CONNECT within the CONNECT timeout, then
+// hands the connection to a fresh goroutine, so that the stack grown by
+// the handshake and the authentication is freed while the device idles.
 func (g *Gateway) handshake(nc net.Conn, cfg *tls.Config) {
 	defer g.wg.Done()
 	start := g.o.Now()
@@ -169,10 +169,13 @@ func (g *Gateway) handshake(nc net.Conn, cfg *tls.Config) {
 	st := tc.ConnectionState()
 	c := g.newConn(tc, tether.ProtocolMQTT, start)
 	c.tlsVersion, c.cipher = tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)
+	if !c.start() {
+		return
+	}
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
-		c.serve()
+		c.loop()
 	}()
 }
 
