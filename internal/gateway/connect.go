@@ -163,11 +163,14 @@ func (c *conn) admit(pk *packets.Packet) *refusal {
 		},
 	})
 	if err != nil {
-		reason := tether.ReasonAuthFailed
-		if errors.Is(err, sas.ErrExpired) {
+		reason, detail := tether.ReasonAuthFailed, err.Error()
+		var ee *sas.ExpiredError
+		if errors.As(err, &ee) {
 			reason = tether.ReasonCredentialExpired
+			detail += fmt.Sprintf("; the token was already %v past its expiry when it arrived: either the device reuses an old token, or its clock is at least that far behind the hub's (clock skew suspected: sync the device with NTP)",
+				ee.Now.Sub(ee.Expiry).Round(time.Second))
 		}
-		return &refusal{connNotAuthorized, reason, tether.IoTHubUnauthorized, err.Error()}
+		return &refusal{connNotAuthorized, reason, tether.IoTHubUnauthorized, detail}
 	}
 	if dev.Status == tether.StatusDisabled {
 		detail := fmt.Sprintf("device '%s' is disabled", id.DeviceID)
