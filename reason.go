@@ -95,7 +95,8 @@ type ConnectionEvent struct {
 	Code         ResultCode // 0 for a normal connect or a clean disconnect
 	Detail       string     // the precise human-readable cause
 	KeepAlive    time.Duration
-	ConnectedAt  time.Time // of the connection that ended
+	Accepted     time.Time // when the network connection was accepted
+	ConnectedAt  time.Time // when CONNECT succeeded (of the connection that ended)
 	LastActivity time.Time
 	TokenExpiry  time.Time
 	TLSVersion   string

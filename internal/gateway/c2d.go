@@ -71,7 +71,11 @@ func (c *conn) c2dAcked(pid uint16) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := c.g.o.C2D.CompleteC2D(ctx, c.id.DeviceID, seq); err != nil && tether.ErrorKind(err) != tether.KindNotFound {
+	err := c.g.o.C2D.CompleteC2D(ctx, c.id.DeviceID, seq)
+	switch {
+	case err == nil:
+		c.g.o.Observer.C2DCompleted()
+	case tether.ErrorKind(err) != tether.KindNotFound:
 		c.g.log.Error("complete C2D", "device", c.id.DeviceID, "err", err)
 	}
 }

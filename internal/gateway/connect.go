@@ -217,8 +217,16 @@ func (c *conn) event(kind tether.EventKind, reason tether.Reason, detail string)
 		Kind: kind, Time: c.g.o.Now(), ConnectionID: c.connID, DeviceID: c.id.DeviceID, ModuleID: c.id.ModuleID,
 		Protocol: c.proto, RemoteAddr: c.remote, SDKVersion: c.id.SDK, APIVersion: c.id.APIVersion,
 		AuthScope: c.authScope, KeyName: c.keyName, Reason: reason, Code: reason.Code(), Detail: detail,
-		KeepAlive: c.keepAlive, ConnectedAt: c.connectedAt, LastActivity: time.Unix(0, c.lastActivity.Load()),
+		KeepAlive: c.keepAlive, Accepted: c.opened, ConnectedAt: c.connectedAt, LastActivity: c.lastActive(),
 		TokenExpiry: c.tokenExpiry, TLSVersion: c.tlsVersion, CipherSuite: c.cipher,
 		BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(), MsgsIn: c.msgsIn.Load(), MsgsOut: c.msgsOut.Load(),
 	}
+}
+
+// lastActive is the time of the last packet read, or zero before any.
+func (c *conn) lastActive() time.Time {
+	if n := c.lastActivity.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }

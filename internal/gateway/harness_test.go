@@ -295,4 +295,3 @@ func (c *client) subscribe(filters ...string) []byte {
 func (c *client) publish(topic string, qos byte, id uint16, payload []byte) {
 	c.write(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: qos}, TopicName: topic, PacketID: id, Payload: payload, ProtocolVersion: 4})
 }
-

@@ -52,6 +52,20 @@ type Presence interface {
 	SetPresence(ctx context.Context, ups []PresenceUpdate) error
 }
 
+// Observer counts what devices do, for metrics. Its methods must not
+// block.
+type Observer interface {
+	Telemetry(ok, throttled bool, bytes int)
+	DeviceTwin(op string, ok bool, bytes int) // op: "read" or "update"
+	C2DCompleted()
+}
+
+type noObserver struct{}
+
+func (noObserver) Telemetry(bool, bool, int)    {}
+func (noObserver) DeviceTwin(string, bool, int) {}
+func (noObserver) C2DCompleted()                {}
+
 // Options configures a Gateway.
 type Options struct {
 	Hostname       string // the hub's host name: token audiences are <Hostname>/devices/<id>
@@ -61,6 +75,7 @@ type Options struct {
 	C2D            C2D
 	Presence       Presence
 	Events         func(tether.ConnectionEvent) // nil: events are only logged at debug level
+	Observer       Observer                     // nil: nothing is counted
 	Logger         *slog.Logger                 // nil: discard
 	Now            func() time.Time             // nil: time.Now
 	ConnectTimeout time.Duration                // CONNECT (and TLS) must arrive within; default 30 s
@@ -83,6 +98,9 @@ func (o *Options) fill() error {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -12,14 +12,18 @@ import (
 // telemetry submits a device-to-cloud message to the stream; a QoS 1
 // PUBACK goes out only once the message is durable.
 func (c *conn) telemetry(pk *packets.Packet, t publishTopic) error {
+	obs := c.g.o.Observer
 	if len(pk.Payload) > tether.MaxTelemetryBytes {
+		obs.Telemetry(false, false, len(pk.Payload))
 		return protoErr(tether.ReasonMessageTooLarge, "a telemetry message of %d bytes is over the limit of %d bytes", len(pk.Payload), tether.MaxTelemetryBytes)
 	}
 	if !c.bucket.take(time.Now()) {
+		obs.Telemetry(false, true, len(pk.Payload))
 		return protoErr(tether.ReasonThrottled, "more than %.0f telemetry messages per second (burst %d) from device '%s'",
 			c.g.o.DeviceRate, c.g.o.DeviceBurst, c.id.DeviceID)
 	}
 	m := c.message(t.bag, pk.Payload, pk.FixedHeader.Retain)
+	obs.Telemetry(true, false, len(pk.Payload))
 	if pk.FixedHeader.Qos == 0 {
 		c.g.o.Telemetry.Submit(m, c.telemetryDone0)
 		return nil

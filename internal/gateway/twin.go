@@ -38,6 +38,7 @@ func (c *conn) twinGet(rid string) {
 	defer cancel()
 	t, err := c.g.o.Twins.Twin(ctx, c.twinID())
 	if err != nil {
+		c.g.o.Observer.DeviceTwin("read", false, 0)
 		c.twinFailed(rid, err)
 		return
 	}
@@ -46,6 +47,7 @@ func (c *conn) twinGet(rid string) {
 		c.twinFailed(rid, err)
 		return
 	}
+	c.g.o.Observer.DeviceTwin("read", true, len(body))
 	c.publishTo("$iothub/twin/res/200/?$rid="+escape(rid), body)
 }
 
@@ -63,6 +65,7 @@ func withVersion(tc tether.TwinCollection) map[string]any {
 func (c *conn) twinReported(rid string, payload []byte) {
 	var patch map[string]any
 	if err := json.Unmarshal(payload, &patch); err != nil || patch == nil {
+		c.g.o.Observer.DeviceTwin("update", false, len(payload))
 		c.twinError(rid, 400, tether.ArgumentInvalid, fmt.Sprintf("the reported properties patch is not a JSON object: %v", err))
 		return
 	}
@@ -72,6 +75,7 @@ func (c *conn) twinReported(rid string, payload []byte) {
 	t, err := c.g.o.Twins.UpdateTwin(ctx, c.twinID(), func(t *tether.Twin) error {
 		return t.Reported.Patch("reported", patch, now)
 	})
+	c.g.o.Observer.DeviceTwin("update", err == nil, len(payload))
 	if err != nil {
 		c.twinFailed(rid, err)
 		return
