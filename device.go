@@ -105,6 +105,16 @@ type Device struct {
 	CloudToDeviceMessageCount  int
 	Auth                       Authentication
 	IoTEdge                    bool
+	// LastDisconnect is why and when the device last lost its connection.
+	LastDisconnect Disconnect
+}
+
+// Disconnect is the end of a device's connection: when, why, and the
+// Azure result code logged for it.
+type Disconnect struct {
+	Time   time.Time
+	Reason Reason
+	Code   ResultCode
 }
 
 // MaxStatusReasonLength is the longest status reason the hub keeps.

@@ -59,17 +59,17 @@ type Options struct {
 	Twins     TwinStore
 	Stats     StatsSource
 	Policy    PolicyFunc
-	Methods   MethodInvoker    // nil: every method call answers DeviceNotOnline
-	C2D       C2DQueue         // nil: the cloud-to-device routes answer 503 ServiceUnavailable
-	Telemetry TelemetrySource  // nil: GET /telemetry answers 503 ServiceUnavailable
-	KeepAlive time.Duration    // between keep-alive comments of an idle telemetry stream; 0: 15s
-	Connected func() int       // connected device count; nil means 0
+	Methods   MethodInvoker   // nil: every method call answers DeviceNotOnline
+	C2D       C2DQueue        // nil: the cloud-to-device routes answer 503 ServiceUnavailable
+	Telemetry TelemetrySource // nil: GET /telemetry answers 503 ServiceUnavailable
+	KeepAlive time.Duration   // between keep-alive comments of an idle telemetry stream; 0: 15s
+	Connected func() int      // connected device count; nil means 0
 	// Changes, when set, hears of every successful write the gateway must
 	// act on: desired properties to push, devices to disconnect.
 	Changes ChangeListener
-	Logger    *slog.Logger     // nil: discard
-	Now       func() time.Time // nil: time.Now
-	Rand      io.Reader        // key generation; nil: crypto/rand
+	Logger  *slog.Logger     // nil: discard
+	Now     func() time.Time // nil: time.Now
+	Rand    io.Reader        // key generation; nil: crypto/rand
 }
 
 // API is the service API's HTTP handler.

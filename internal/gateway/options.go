@@ -45,6 +45,7 @@ type PresenceUpdate struct {
 	State        tether.ConnectionState // "" leaves it as it is
 	StateChanged time.Time
 	LastActivity time.Time
+	Disconnect   tether.Disconnect // set when a connection ended
 }
 
 // Presence records connection states in the registry.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/tether-iot/tether"
 )
@@ -74,7 +73,9 @@ func (c *conn) finish() {
 	if c.will != nil && reason != tether.ReasonClientDisconnect {
 		ev.WillSent = c.publishWill()
 	}
-	up := PresenceUpdate{DeviceID: c.id.DeviceID, LastActivity: time.Unix(0, c.lastActivity.Load())}
+	code := reason.Code()
+	up := PresenceUpdate{DeviceID: c.id.DeviceID, LastActivity: c.lastActive(),
+		Disconnect: tether.Disconnect{Time: now, Reason: reason, Code: code}}
 	if current {
 		up.State, up.StateChanged = tether.Disconnected, now
 	}

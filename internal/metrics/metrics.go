@@ -33,12 +33,12 @@ type Sink interface {
 
 // Options configures Metrics.
 type Options struct {
-	Connected    func() int                            // required
+	Connected    func() int                             // required
 	TotalDevices func(ctx context.Context) (int, error) // required
-	LogQueue     func() int                            // nil: not exported
-	LogDropped   func() int64                          // nil: not exported
-	Sink         Sink                                  // nil: no AzureMetrics samples
-	Grain        time.Duration                         // default 1 min; at least 10 s
+	LogQueue     func() int                             // nil: not exported
+	LogDropped   func() int64                           // nil: not exported
+	Sink         Sink                                   // nil: no AzureMetrics samples
+	Grain        time.Duration                          // default 1 min; at least 10 s
 	Logger       *slog.Logger
 	Now          func() time.Time
 }
