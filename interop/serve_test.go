@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,9 +48,24 @@ func requireNode(t *testing.T) {
 	} else if _, err := os.Stat("node_modules/azure-iothub"); err != nil {
 		problem = "the pinned SDKs are not installed: run 'npm ci' in interop/ (make test does)"
 	}
-	if problem == "" {
-		return
+	if problem != "" {
+		skipOrFail(t, problem)
 	}
+}
+
+// requireCommand skips (or, with TETHER_REQUIRE_INTEROP set, fails) when
+// the command is not on PATH; pkg is the Debian package that has it.
+func requireCommand(t *testing.T, command, pkg string) {
+	t.Helper()
+	if _, err := exec.LookPath(command); err != nil {
+		skipOrFail(t, fmt.Sprintf("%s is not installed (Debian: apt-get install %s)", command, pkg))
+	}
+}
+
+// skipOrFail skips the test because of problem, or fails it where
+// TETHER_REQUIRE_INTEROP is set (as in CI).
+func skipOrFail(t *testing.T, problem string) {
+	t.Helper()
 	if os.Getenv("TETHER_REQUIRE_INTEROP") != "" {
 		t.Fatalf("interop: %s; TETHER_REQUIRE_INTEROP is set, so this is a failure", problem)
 	}
@@ -62,13 +78,35 @@ type hub struct {
 	caPEM string
 	owner string // iothubowner connection string
 	http  *http.Client
-	log   *bytes.Buffer
+	log   *syncBuffer
+}
+
+// syncBuffer is the hub's log: written by the process's output copier,
+// read by the tests while the hub still runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	if s == nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startServe runs tether serve on :443 and :8883 until the test ends.
 func startServe(t *testing.T) *hub {
 	t.Helper()
-	h := &hub{data: t.TempDir(), log: &bytes.Buffer{}}
+	h := &hub{data: t.TempDir(), log: &syncBuffer{}}
 	cmd := exec.Command(tetherBin, "serve", "--data", h.data, "--hostname", "localhost",
 		"--https-addr", ":443", "--mqtt-addr", ":8883", "--log-level", "debug")
 	cmd.Stdout, cmd.Stderr = h.log, h.log
