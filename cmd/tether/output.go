@@ -34,13 +34,18 @@ func orDash(s string) string {
 // printDevices prints devices as a table.
 func printDevices(w io.Writer, ds []wire.Device) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE\tSTATUS\tCONNECTION\tLAST ACTIVITY\tAUTH\tSTATUS REASON")
+	fmt.Fprintln(tw, "DEVICE\tSTATUS\tSTATE\tSINCE\tLAST ACTIVITY\tLAST DISCONNECT\tAUTH")
 	for _, d := range ds {
 		auth := ""
 		if d.Authentication != nil {
 			auth = d.Authentication.Type
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.DeviceID, d.Status, d.ConnectionState, fmtTime(d.LastActivityTime), orDash(auth), orDash(wire.Deref(d.StatusReason)))
+		status := d.Status
+		if r := wire.Deref(d.StatusReason); r != "" {
+			status += " (" + r + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.DeviceID, status, d.ConnectionState, fmtTime(d.ConnectionStateUpdatedTime),
+			fmtTime(d.LastActivityTime), fmtDisconnect(d.LastDisconnect), orDash(auth))
 	}
 	return tw.Flush()
 }
@@ -56,6 +61,7 @@ func printDevice(w io.Writer, d wire.Device) error {
 	row("connectionState", d.ConnectionState)
 	row("connectionStateUpdatedTime", fmtTime(d.ConnectionStateUpdatedTime))
 	row("lastActivityTime", fmtTime(d.LastActivityTime))
+	row("lastDisconnect", fmtDisconnect(d.LastDisconnect))
 	row("cloudToDeviceMessageCount", fmt.Sprint(d.CloudToDeviceMessageCount))
 	row("generationId", d.GenerationID)
 	row("etag", d.ETag)
@@ -71,4 +77,16 @@ func printDevice(w io.Writer, d wire.Device) error {
 	}
 	_, err := fmt.Fprintln(w, "(keys hidden: use 'tether device connection-string' or --output json)")
 	return err
+}
+
+// fmtDisconnect shows a last disconnect as "keepalive_timeout 404104 at T".
+func fmtDisconnect(ld *wire.LastDisconnect) string {
+	if ld == nil {
+		return "-"
+	}
+	s := ld.Reason
+	if ld.ResultType != "" {
+		s += " " + ld.ResultType
+	}
+	return s + " at " + fmtTime(ld.Time)
 }

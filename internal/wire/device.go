@@ -1,6 +1,10 @@
 package wire
 
-import "github.com/tether-iot/tether"
+import (
+	"strconv"
+
+	"github.com/tether-iot/tether"
+)
 
 // SymmetricKey holds a device's base64 keys.
 type SymmetricKey struct {
@@ -40,6 +44,17 @@ type Device struct {
 	CloudToDeviceMessageCount  int             `json:"cloudToDeviceMessageCount"`
 	Authentication             *Authentication `json:"authentication"`
 	Capabilities               *Capabilities   `json:"capabilities"`
+	// LastDisconnect is Tether's: why and when the device last lost its
+	// connection. Read-only; absent until the first disconnect.
+	LastDisconnect *LastDisconnect `json:"lastDisconnect,omitempty"`
+}
+
+// LastDisconnect is why and when a device last lost its connection.
+type LastDisconnect struct {
+	Time              Time   `json:"time"`
+	Reason            string `json:"reason"`
+	ResultType        string `json:"resultType,omitempty"`
+	ResultDescription string `json:"resultDescription,omitempty"`
 }
 
 // Str returns a pointer to s, or nil for "" (JSON null).
@@ -80,8 +95,20 @@ func FromDevice(d tether.Device) Device {
 			SymmetricKey:   &SymmetricKey{Str(d.Auth.PrimaryKey.Reveal()), Str(d.Auth.SecondaryKey.Reveal())},
 			X509Thumbprint: &Thumbprints{Str(d.Auth.PrimaryThumbprint), Str(d.Auth.SecondaryThumbprint)},
 		},
-		Capabilities: &Capabilities{IoTEdge: d.IoTEdge},
+		Capabilities:   &Capabilities{IoTEdge: d.IoTEdge},
+		LastDisconnect: lastDisconnect(d.LastDisconnect),
 	}
+}
+
+func lastDisconnect(dc tether.Disconnect) *LastDisconnect {
+	if dc.Time.IsZero() {
+		return nil
+	}
+	ld := &LastDisconnect{Time: Time(dc.Time), Reason: string(dc.Reason)}
+	if dc.Code != 0 {
+		ld.ResultType, ld.ResultDescription = strconv.Itoa(int(dc.Code)), dc.Code.Name()
+	}
+	return ld
 }
 
 // ToDevice returns the fields of w as a tether.Device (ETag-derived
