@@ -295,8 +295,11 @@ func TestMigrationResetsC2DCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := testDevice("old") // CloudToDeviceMessageCount 3
-	if _, err := db.Exec(`INSERT INTO devices (`+deviceColumns+`, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`, deviceValues(d)...); err != nil {
+	v1Columns := `id, generation_id, version, status, status_reason, status_updated,
+		conn_state, conn_state_updated, last_activity, c2d_count, auth_type,
+		primary_key, secondary_key, primary_thumb, secondary_thumb, iot_edge`
+	if _, err := db.Exec(`INSERT INTO devices (`+v1Columns+`, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`, deviceValues(d)[:16]...); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tether-iot/tether"
@@ -13,7 +14,11 @@ import (
 
 const deviceColumns = `id, generation_id, version, status, status_reason, status_updated,
 	conn_state, conn_state_updated, last_activity, c2d_count, auth_type,
-	primary_key, secondary_key, primary_thumb, secondary_thumb, iot_edge`
+	primary_key, secondary_key, primary_thumb, secondary_thumb, iot_edge,
+	last_disc_time, last_disc_reason, last_disc_code`
+
+// devicePlaceholders is one ? per column of deviceColumns.
+var devicePlaceholders = strings.TrimSuffix(strings.Repeat("?, ", strings.Count(deviceColumns, ",")+1), ", ")
 
 func deviceNotFound(id string) error {
 	return tether.Errorf(tether.DeviceNotFound, "Device '%s' is not registered.", id)
@@ -25,7 +30,7 @@ func deviceNotFound(id string) error {
 func (s *Store) CreateDevice(ctx context.Context, d tether.Device) (tether.Device, error) {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO devices (`+deviceColumns+`, created)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (`+devicePlaceholders+`, ?)`,
 			append(deviceValues(d), formatTime(time.Now()))...)
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 			return tether.Errorf(tether.DeviceAlreadyExists, "A device with ID '%s' is already registered.", d.ID)
@@ -104,7 +109,7 @@ func (s *Store) UpdateDevice(ctx context.Context, id string, fn func(*tether.Dev
 		}
 		d.Version = version + 1
 		_, err = tx.ExecContext(ctx, `UPDATE devices SET (`+deviceColumns+`)
-			= (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ?`,
+			= (`+devicePlaceholders+`) WHERE id = ?`,
 			append(deviceValues(d), id)...)
 		if err != nil {
 			return fmt.Errorf("update device %q: %w", id, err)
@@ -157,20 +162,23 @@ func deviceValues(d tether.Device) []any {
 		formatTime(d.StatusUpdatedTime), string(d.ConnectionState),
 		formatTime(d.ConnectionStateUpdatedTime), formatTime(d.LastActivityTime),
 		d.CloudToDeviceMessageCount, string(a.Type), a.PrimaryKey.Reveal(),
-		a.SecondaryKey.Reveal(), a.PrimaryThumbprint, a.SecondaryThumbprint, d.IoTEdge}
+		a.SecondaryKey.Reveal(), a.PrimaryThumbprint, a.SecondaryThumbprint, d.IoTEdge,
+		formatTime(d.LastDisconnect.Time), string(d.LastDisconnect.Reason), int(d.LastDisconnect.Code)}
 }
 
 func scanDevice(sc scanner) (tether.Device, error) {
 	var (
 		d                                    tether.Device
 		statusUpdated, connUpdated, activity string
+		lastDisc                             string
 		primary, secondary                   string
 	)
 	a := &d.Auth
 	err := sc.Scan(&d.ID, &d.GenerationID, &d.Version, &d.Status, &d.StatusReason,
 		&statusUpdated, &d.ConnectionState, &connUpdated, &activity,
 		&d.CloudToDeviceMessageCount, &a.Type, &primary, &secondary,
-		&a.PrimaryThumbprint, &a.SecondaryThumbprint, &d.IoTEdge)
+		&a.PrimaryThumbprint, &a.SecondaryThumbprint, &d.IoTEdge,
+		&lastDisc, &d.LastDisconnect.Reason, &d.LastDisconnect.Code)
 	if err != nil {
 		return tether.Device{}, err
 	}
@@ -178,7 +186,7 @@ func scanDevice(sc scanner) (tether.Device, error) {
 	for _, t := range []struct {
 		s   string
 		dst *time.Time
-	}{{statusUpdated, &d.StatusUpdatedTime}, {connUpdated, &d.ConnectionStateUpdatedTime}, {activity, &d.LastActivityTime}} {
+	}{{statusUpdated, &d.StatusUpdatedTime}, {connUpdated, &d.ConnectionStateUpdatedTime}, {activity, &d.LastActivityTime}, {lastDisc, &d.LastDisconnect.Time}} {
 		if *t.dst, err = parseTime(t.s); err != nil {
 			return tether.Device{}, err
 		}

@@ -15,6 +15,8 @@ type Presence struct {
 	State        tether.ConnectionState
 	StateChanged time.Time // zero: leave connectionStateUpdatedTime as it is
 	LastActivity time.Time // zero: leave lastActivityTime as it is
+	// Disconnect, when its Time is set, is recorded as the last disconnect.
+	Disconnect tether.Disconnect
 }
 
 // SetPresence records connection states and last activity times in one
@@ -30,7 +32,10 @@ func (s *Store) SetPresence(ctx context.Context, ps []Presence) error {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE devices SET
 			conn_state = coalesce(nullif(?, ''), conn_state),
 			conn_state_updated = CASE WHEN ? = '' THEN conn_state_updated ELSE ? END,
-			last_activity = CASE WHEN ? = '' THEN last_activity ELSE ? END
+			last_activity = CASE WHEN ? = '' THEN last_activity ELSE ? END,
+			last_disc_time = CASE WHEN ? = '' THEN last_disc_time ELSE ? END,
+			last_disc_reason = CASE WHEN ? = '' THEN last_disc_reason ELSE ? END,
+			last_disc_code = CASE WHEN ? = '' THEN last_disc_code ELSE ? END
 			WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("set presence: %w", err)
@@ -44,7 +49,12 @@ func (s *Store) SetPresence(ctx context.Context, ps []Presence) error {
 			if !p.LastActivity.IsZero() {
 				active = formatTime(p.LastActivity)
 			}
-			if _, err := stmt.ExecContext(ctx, string(p.State), changed, changed, active, active, p.DeviceID); err != nil {
+			disc := ""
+			if !p.Disconnect.Time.IsZero() {
+				disc = formatTime(p.Disconnect.Time)
+			}
+			if _, err := stmt.ExecContext(ctx, string(p.State), changed, changed, active, active,
+				disc, disc, disc, string(p.Disconnect.Reason), disc, int(p.Disconnect.Code), p.DeviceID); err != nil {
 				return fmt.Errorf("set presence of %q: %w", p.DeviceID, err)
 			}
 		}

@@ -35,3 +35,24 @@ func TestSetPresence(t *testing.T) {
 		t.Errorf("activity only: %+v", d)
 	}
 }
+
+func TestSetPresenceLastDisconnect(t *testing.T) {
+	s := mustOpen(t)
+	ctx := context.Background()
+	s.CreateDevice(ctx, tether.Device{ID: "p1", Status: tether.StatusEnabled})
+	at := time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC)
+	disc := tether.Disconnect{Time: at, Reason: tether.ReasonKeepAliveTimeout, Code: tether.DeviceConnectionClosedRemotely}
+	if err := s.SetPresence(ctx, []Presence{{DeviceID: "p1", State: tether.Disconnected, StateChanged: at, Disconnect: disc}}); err != nil {
+		t.Fatal(err)
+	}
+	s.SetPresence(ctx, []Presence{{DeviceID: "p1", State: tether.Connected, StateChanged: at.Add(time.Second)}})
+	d, _ := s.Device(ctx, "p1")
+	if d.LastDisconnect != disc || d.ConnectionState != tether.Connected {
+		t.Errorf("LastDisconnect = %+v (state %s), want %+v kept after a reconnect", d.LastDisconnect, d.ConnectionState, disc)
+	}
+	// UpdateDevice keeps it too.
+	d, err := s.UpdateDevice(ctx, "p1", func(d *tether.Device) error { d.StatusReason = "x"; return nil })
+	if err != nil || d.LastDisconnect != disc {
+		t.Errorf("after UpdateDevice: %+v, %v", d.LastDisconnect, err)
+	}
+}
