@@ -1,0 +1,64 @@
+package diag
+
+import (
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/tether-iot/tether"
+)
+
+func TestPresenceDebounces(t *testing.T) {
+	var got []PresenceChange
+	p := NewPresence(10*time.Second, &Sequencer{}, func(c PresenceChange) { got = append(got, c) })
+	ev := func(kind tether.EventKind, conn string, at time.Duration) tether.ConnectionEvent {
+		return tether.ConnectionEvent{Kind: kind, DeviceID: "d", ConnectionID: conn, Time: t0.Add(at), Reason: tether.ReasonClientDisconnect}
+	}
+	p.Event(ev(tether.EventConnect, "c1", 0))
+	// A token renewal: disconnect, reconnect 200 ms later.
+	p.Event(ev(tether.EventDisconnect, "c1", time.Minute))
+	p.Event(ev(tether.EventConnect, "c2", time.Minute+200*time.Millisecond))
+	p.Tick(t0.Add(2 * time.Minute))
+	// A takeover: the new connection first, then the old one's end.
+	p.Event(ev(tether.EventConnect, "c3", 3*time.Minute))
+	p.Event(ev(tether.EventDisconnect, "c2", 3*time.Minute+time.Millisecond))
+	p.Tick(t0.Add(4 * time.Minute))
+	if len(got) != 1 || got[0].State != tether.Connected {
+		t.Fatalf("announced %+v, want one Connected", got)
+	}
+	// A real drop: announced once the grace window is over.
+	p.Event(ev(tether.EventDisconnect, "c3", 5*time.Minute))
+	p.Tick(t0.Add(5*time.Minute + 9*time.Second))
+	if len(got) != 1 {
+		t.Fatalf("disconnect announced inside the grace window")
+	}
+	p.Tick(t0.Add(5*time.Minute + 10*time.Second))
+	if len(got) != 2 || got[1].State != tether.Disconnected || !got[1].Time.Equal(t0.Add(5*time.Minute)) || got[1].ConnectionID != "c3" {
+		t.Fatalf("announced %+v", got)
+	}
+	if !sort.StringsAreSorted([]string{got[0].Sequence, got[1].Sequence}) || len(got[0].Sequence) != 64 {
+		t.Errorf("sequence numbers %q, %q are not 64 hex digits in order", got[0].Sequence, got[1].Sequence)
+	}
+}
+
+func TestSequencerMonotonic(t *testing.T) {
+	var s Sequencer
+	prev := ""
+	for i, at := range []time.Time{t0, t0, t0.Add(-time.Hour), t0.Add(time.Second)} { // the clock goes back once
+		n := s.Next(at)
+		if n <= prev {
+			t.Errorf("Next #%d = %s, not after %s", i, n, prev)
+		}
+		prev = n
+	}
+	var r Sequencer
+	if err := r.Resume(prev); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Next(t0.Add(-24 * time.Hour)); n <= prev {
+		t.Errorf("after Resume, Next = %s, not after %s", n, prev)
+	}
+	if err := r.Resume("xyz"); err == nil {
+		t.Error("Resume accepted a malformed number")
+	}
+}
