@@ -5,7 +5,8 @@
 // serially; nothing else in the repository binds them.
 //
 // The tests need node and the packages installed by "npm ci" in this
-// folder (make test does both). Where TETHER_REQUIRE_INTEROP is set, as
+// folder (make test does both), mosquitto-clients (mosquitto_pub and
+// mosquitto_sub) and coreutils' stdbuf. Where TETHER_REQUIRE_INTEROP is set, as
 // in CI, a missing node or node_modules fails the tests; elsewhere they
 // are skipped with a message saying how to run them.
 package interop
