@@ -107,3 +107,17 @@ type ConnectionEvent struct {
 	MsgsOut      int64
 	WillSent     bool
 }
+
+func (k EventKind) String() string {
+	switch k {
+	case EventConnectFailed:
+		return "connect_failed"
+	case EventConnect:
+		return "connect"
+	case EventDisconnect:
+		return "disconnect"
+	case EventRefused:
+		return "refused"
+	}
+	return "unknown"
+}

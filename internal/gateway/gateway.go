@@ -188,7 +188,7 @@ func (g *Gateway) emit(ev tether.ConnectionEvent) {
 		g.o.Events(ev)
 		return
 	}
-	g.log.Debug("connection event", "kind", ev.Kind, "device", ev.DeviceID, "reason", ev.Reason, "code", int(ev.Code), "detail", ev.Detail)
+	g.log.Debug("connection event", "kind", ev.Kind.String(), "device", ev.DeviceID, "reason", ev.Reason, "code", int(ev.Code), "detail", ev.Detail)
 }
 
 func tlsVersionName(v uint16) string { return tls.VersionName(v) }
