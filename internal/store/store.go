@@ -25,7 +25,18 @@ type Options struct {
 	// TelemetryPath is the SQLite file of the telemetry stream; "" means
 	// telemetry.db in Path's folder.
 	TelemetryPath string
-	Logger        *slog.Logger // nil discards
+	// LogsPath is the SQLite file of the diagnostic logs and metrics (the
+	// AzureDiagnostics and AzureMetrics tables); "" means logs.db in
+	// Path's folder.
+	LogsPath string
+	// ResourceID is the hub's Azure resource ID, written in the logs'
+	// ResourceId column and parsed (see [ParseResourceID]) into
+	// SubscriptionId, ResourceGroup and Resource; "" means
+	// [DefaultResourceID].
+	ResourceID string
+	// Location is the logs' location column; "" means [DefaultLocation].
+	Location string
+	Logger   *slog.Logger // nil discards
 }
 
 // Store is the embedded SQLite store. See the package documentation for
@@ -39,6 +50,7 @@ type Store struct {
 	tr     *sql.DB // the telemetry file's read-only pool
 	// appendStmt inserts one telemetry row; prepared once on tw.
 	appendStmt *sql.Stmt
+	logs       *logStore // the logs file
 }
 
 // The two files' schemas: the embedded migration folders.
@@ -61,8 +73,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if tpath == "" {
 		tpath = filepath.Join(filepath.Dir(opts.Path), "telemetry.db")
 	}
+	hub, err := newHubColumns(opts.ResourceID, opts.Location)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	lpath := opts.LogsPath
+	if lpath == "" {
+		lpath = filepath.Join(filepath.Dir(opts.Path), "logs.db")
+	}
 	s := &Store{path: opts.Path, logger: logger}
-	var err error
 	if s.w, s.r, err = openFile(ctx, opts.Path, registrySchema, "FULL", logger); err != nil {
 		return nil, err
 	}
@@ -74,6 +93,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if s.appendStmt, err = s.tw.PrepareContext(ctx, insertTelemetry); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", tpath, err)
+	}
+	if s.logs, err = openLogs(ctx, lpath, hub, logger); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -171,6 +194,9 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.appendStmt != nil {
 		errs = append(errs, s.appendStmt.Close())
+	}
+	if s.logs != nil {
+		errs = append(errs, s.logs.close())
 	}
 	for _, db := range []*sql.DB{s.tr, s.tw, s.r, s.w} {
 		if db != nil {
