@@ -29,8 +29,9 @@ Run "tether serve" to start the hub. The other commands administer it: locally
 on its --data folder, or remotely when --connection-string (or
 TETHER_CONNECTION_STRING) holds a policy connection string.
 
-Every flag can also be set with an environment variable: TETHER_ and the flag
-name in upper case with dashes as underscores (--https-addr: TETHER_HTTPS_ADDR).`,
+The global flags and those of "serve" can also be set with environment
+variables: TETHER_ and the flag name in upper case with dashes as underscores
+(--https-addr: TETHER_HTTPS_ADDR, --connection-string: TETHER_CONNECTION_STRING).`,
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -53,7 +54,8 @@ name in upper case with dashes as underscores (--https-addr: TETHER_HTTPS_ADDR).
 	pf.StringVar(&g.hostname, "hostname", "", "the host name devices and SDKs use (default: the one tether serve last used, else localhost)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd(g), newHubCmd(g), newDeviceCmd(g), newTokenCmd(g),
-		newMethodCmd(g), newTwinCmd(g), newC2DCmd(g), newMonitorCmd(g))
+		newMethodCmd(g), newTwinCmd(g), newC2DCmd(g), newMonitorCmd(g),
+		newEventsCmd(g))
 	return root
 }
 

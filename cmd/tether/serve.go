@@ -18,8 +18,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the hub",
-		Long: `Run the hub: the HTTPS service API (and, with the gateway, MQTT over TLS and
-WebSockets) on the embedded SQLite store under --data.
+		Long: `Run the hub: the HTTPS service API and MQTT over WebSockets on --https-addr,
+MQTT over TLS on --mqtt-addr, on the embedded SQLite store under --data.
 
 On first start it creates the store, a local CA and server certificate
 (DATA/tls/ca.pem is the file devices must trust) and the shared access policies
@@ -27,6 +27,12 @@ iothubowner, service, device, registryRead and registryReadWrite.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.DataDir, cfg.Hostname = g.dataDir, g.hostname
+			if cfg.DeviceRate <= 0 {
+				return usagef("--device-rate %v must be a positive number of messages per second", cfg.DeviceRate)
+			}
+			if cfg.TelemetryRetention <= 0 {
+				return usagef("--telemetry-retention %v must be positive (for example 24h or 168h)", cfg.TelemetryRetention)
+			}
 			logger, err := newLogger(logLevel, logFormat)
 			if err != nil {
 				return err

@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,7 +158,7 @@ func (g *Gateway) handshake(nc net.Conn, cfg *tls.Config) {
 	tc := tls.Server(nc, cfg)
 	tc.SetDeadline(start.Add(g.o.ConnectTimeout))
 	if err := tc.Handshake(); err != nil {
-		reason, detail := tether.ReasonTLSError, "TLS handshake failed: "+err.Error()
+		reason, detail := tether.ReasonTLSError, "TLS handshake failed: "+err.Error()+tlsHint(err)
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			reason, detail = tether.ReasonConnectTimeout, fmt.Sprintf("TLS handshake not completed within %v", g.o.ConnectTimeout)
@@ -215,4 +217,20 @@ func (g *Gateway) pollC2D(ctx context.Context, seen int64) int64 {
 		g.NotifyC2D(d)
 	}
 	return last
+}
+
+// tlsHint explains the handshake failures that usually mean the client
+// does not trust the hub's certificate.
+func tlsHint(err error) string {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, io.EOF), strings.Contains(msg, "bad record MAC"), strings.Contains(msg, "unknown certificate"),
+		strings.Contains(msg, "bad certificate"), strings.Contains(msg, "certificate unknown"):
+		return " (the client gave up during the handshake: most often it does not trust the hub's certificate; give it DATA/tls/ca.pem, and check that the host name it dials is covered by --hostname)"
+	case strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return " (the client speaks plain MQTT or another protocol: this port is MQTT over TLS)"
+	case strings.Contains(msg, "no cipher suite") || strings.Contains(msg, "protocol version"):
+		return " (the client offers only TLS versions or cipher suites the hub does not accept: TLS 1.2+ with ECDHE and AES-GCM or ChaCha20)"
+	}
+	return ""
 }

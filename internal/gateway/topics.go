@@ -83,7 +83,8 @@ func parseFilter(filter string, id identity) (s subscription, other, ok bool) {
 	case "$iothub/twin/PATCH/properties/desired/#":
 		return subTwinDesired, false, true
 	}
-	return 0, strings.HasPrefix(filter, "devices/") || strings.HasPrefix(filter, "+") || strings.HasPrefix(filter, "#"), false
+	other = (strings.HasPrefix(filter, "devices/") && !strings.HasPrefix(filter, own)) || strings.HasPrefix(filter, "+") || strings.HasPrefix(filter, "#")
+	return 0, other, false
 }
 
 // queryParam returns a parameter of the query part (after '?') of topic.
