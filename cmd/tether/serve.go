@@ -54,6 +54,10 @@ iothubowner, service, device, registryRead and registryReadWrite.`,
 	f.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "close connections that send no MQTT CONNECT within this time")
 	f.Float64Var(&cfg.DeviceRate, "device-rate", cfg.DeviceRate, "telemetry messages per second one device may send before it is throttled (429005)")
 	f.DurationVar(&cfg.TelemetryRetention, "telemetry-retention", cfg.TelemetryRetention, "how long the built-in telemetry stream keeps messages")
+	f.StringVar(&cfg.ResourceID, "resource-id", "", "the hub's resource path in diagnostic logs (default /SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/TETHER/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/TETHER)")
+	f.DurationVar(&cfg.LogRetention, "log-retention", cfg.LogRetention, "how long diagnostic logs and metric samples are kept")
+	f.DurationVar(&cfg.MetricsGrain, "metrics-grain", cfg.MetricsGrain, "time grain of the AzureMetrics samples (at least 10s)")
+	f.DurationVar(&cfg.PresenceGrace, "presence-grace", cfg.PresenceGrace, "how long a disconnect waits for a reconnect before lifecycle events announce it")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd

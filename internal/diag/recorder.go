@@ -118,6 +118,9 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 }
 
+// Flush writes everything queued now.
+func (r *Recorder) Flush(ctx context.Context) { r.flush(ctx) }
+
 // flush writes everything queued, a batch per transaction. A failed batch
 // is put back at the front and retried on the next flush.
 func (r *Recorder) flush(ctx context.Context) {

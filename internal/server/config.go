@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tether-iot/tether"
+	"github.com/tether-iot/tether/internal/store"
 )
 
 // Config is everything tether serve takes.
@@ -22,6 +23,15 @@ type Config struct {
 	ShutdownGrace  time.Duration // how long Run waits for requests to finish
 	// TelemetryRetention is how long the telemetry stream keeps messages.
 	TelemetryRetention time.Duration
+	// LogRetention is how long diagnostic logs and metric samples are kept.
+	LogRetention time.Duration
+	// MetricsGrain is the time grain of AzureMetrics samples.
+	MetricsGrain time.Duration
+	// PresenceGrace is how long a disconnect waits for a reconnect before
+	// it is announced as a lifecycle event.
+	PresenceGrace time.Duration
+	// ResourceID is the hub's Azure-style resource path in the logs.
+	ResourceID string
 	// DeviceRate caps each device's telemetry messages per second.
 	DeviceRate float64
 	// Events receives every connection event; nil: the gateway logs them
@@ -40,6 +50,9 @@ func DefaultConfig() Config {
 		ConnectTimeout:     30 * time.Second,
 		ShutdownGrace:      10 * time.Second,
 		TelemetryRetention: 24 * time.Hour,
+		LogRetention:       30 * 24 * time.Hour,
+		MetricsGrain:       time.Minute,
+		PresenceGrace:      10 * time.Second,
 		DeviceRate:         5000,
 	}
 }
@@ -69,6 +82,17 @@ func (c *Config) Validate() error {
 	}
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = d.ConnectTimeout
+	}
+	if c.MetricsGrain == 0 {
+		c.MetricsGrain = d.MetricsGrain
+	}
+	if c.MetricsGrain < 10*time.Second {
+		return fmt.Errorf("--metrics-grain %v: the shortest grain is 10s", c.MetricsGrain)
+	}
+	if c.ResourceID != "" {
+		if _, _, _, err := store.ParseResourceID(c.ResourceID); err != nil {
+			return fmt.Errorf("--resource-id: %w", err)
+		}
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = d.ShutdownGrace

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,10 +30,13 @@ type Server struct {
 	tls      *pki.Bundle
 	stream   *stream.Stream
 	gw       *gateway.Gateway
+	diag     *diagnostics
 	httpsLn  net.Listener
 	mqttLn   net.Listener
 	http     *http.Server
 	started  time.Time
+	baseCtx  context.Context // of every request; cancelled at shutdown so streams end
+	stopBase context.CancelFunc
 	policies []string // default policies created by this start
 }
 
@@ -47,7 +51,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	var err error
-	if s.st, err = store.Open(ctx, store.Options{Path: storePath(cfg.DataDir), Logger: s.log.With("component", "store")}); err != nil {
+	if s.st, err = store.Open(ctx, store.Options{Path: storePath(cfg.DataDir), Logger: s.log.With("component", "store"), ResourceID: cfg.ResourceID}); err != nil {
 		return nil, err
 	}
 	ok := false
@@ -66,13 +70,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Retention: cfg.TelemetryRetention}); err != nil {
 		return nil, err
 	}
+	var gwRef *gateway.Gateway
+	if s.diag, err = newDiagnostics(s.st, cfg, func() int { return gwRef.Connected() }); err != nil {
+		return nil, err
+	}
 	if s.gw, err = gateway.New(gateway.Options{
 		Hostname: cfg.Hostname, Registry: s.st, Twins: s.st, Telemetry: s.stream, C2D: s.st, Presence: presence{s.st},
-		Events: cfg.Events, Logger: s.log.With("component", "gateway"), ConnectTimeout: cfg.ConnectTimeout,
+		Events: s.diag.event, Observer: s.diag.metrics, Logger: s.log.With("component", "gateway"), ConnectTimeout: cfg.ConnectTimeout,
 		DeviceRate: cfg.DeviceRate,
 	}); err != nil {
 		return nil, err
 	}
+	gwRef = s.gw
 	svc, err := newAPI(cfg.Hostname, s.st, &api.Options{
 		Logger: s.log.With("component", "api"), Methods: methods{s.gw}, Connected: s.gw.Connected,
 		C2D: c2dQueue{s.st, s.gw}, Telemetry: telemetrySource{s.stream, s.st}, Changes: changes{s.gw},
@@ -90,7 +99,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.st.PutSetting(ctx, settingHostname, cfg.Hostname); err != nil {
 		return nil, err
 	}
+	s.baseCtx, s.stopBase = context.WithCancel(context.Background())
 	s.http = &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 		Handler:           s.routes(svc),
 		TLSConfig:         s.tls.ServerConfig(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -110,6 +121,7 @@ func (s *Server) routes(svc http.Handler) http.Handler {
 		fmt.Fprintf(w, `{"status":"ok","uptimeSeconds":%d}`+"\n", int(time.Since(s.started).Seconds()))
 	})
 	mux.HandleFunc("GET /$iothub/websocket", s.gw.ServeWS)
+	mux.Handle("GET /metrics", s.diag.metrics.Handler())
 	mux.Handle("/", svc)
 	return mux
 }
@@ -132,6 +144,7 @@ func (s *Server) Run(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 		defer cancel()
 		s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
+		s.stopBase() // ends telemetry streams and waiting method calls
 		return s.http.Shutdown(sctx)
 	})
 	// The gateway closes its connections first; the stream keeps
@@ -139,6 +152,9 @@ func (s *Server) Run(ctx context.Context) error {
 	streamCtx, stopStream := context.WithCancel(context.Background())
 	streamDone := make(chan error, 1)
 	go func() { streamDone <- s.stream.Run(streamCtx) }()
+	diagCtx, stopDiag := context.WithCancel(context.Background())
+	diagDone := make(chan error, 1)
+	go func() { diagDone <- s.diag.run(diagCtx) }()
 	g.Go(func() error { return s.gw.Serve(ctx, s.mqttLn, s.tls.ServerConfig()) })
 	g.Go(func() error { return s.gw.Run(ctx) })
 	s.log.Info("hub started", "https", s.httpsLn.Addr().String(), "mqtt", s.mqttLn.Addr().String(), "data", s.cfg.DataDir, "hostname", s.cfg.Hostname)
@@ -146,6 +162,10 @@ func (s *Server) Run(ctx context.Context) error {
 	stopStream()
 	if serr := <-streamDone; err == nil {
 		err = serr
+	}
+	stopDiag() // after the gateway: its last disconnects are recorded
+	if derr := <-diagDone; err == nil {
+		err = derr
 	}
 	return err
 }
@@ -191,3 +211,10 @@ func (s *Server) PolicyConnectionString(ctx context.Context, name string) (sas.C
 
 // Policies lists the hub's shared access policies, keys included.
 func (s *Server) Policies(ctx context.Context) ([]tether.Policy, error) { return s.st.Policies(ctx) }
+
+// LogsDB is the read-only pool of the diagnostic log store, for queries.
+func (s *Server) LogsDB() *sql.DB { return s.st.LogsDB() }
+
+// FlushLogs writes the queued diagnostic records now (tests use it rather
+// than waiting for the next flush).
+func (s *Server) FlushLogs(ctx context.Context) { s.diag.rec.Flush(ctx) }
