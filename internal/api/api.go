@@ -70,6 +70,10 @@ type Options struct {
 	Logger  *slog.Logger     // nil: discard
 	Now     func() time.Time // nil: time.Now
 	Rand    io.Reader        // key generation; nil: crypto/rand
+
+	// Events manages lifecycle-event subscriptions; nil: the /v1/event*
+	// routes answer 503 ServiceUnavailable.
+	Events EventSubscriptions
 }
 
 // API is the service API's HTTP handler.
@@ -117,6 +121,11 @@ func (a *API) routes() {
 	a.handle("POST /devices/{id}/messages/devicebound", tether.ServiceConnect, a.sendC2D)
 	a.handle("DELETE /devices/{id}/commands", tether.ServiceConnect, a.purgeC2D)
 	a.handle("GET /telemetry", tether.ServiceConnect, a.streamTelemetry)
+	a.handleV1("PUT /v1/eventSubscriptions/{name}", tether.ServiceConnect, a.putEventSubscription)
+	a.handleV1("GET /v1/eventSubscriptions", tether.ServiceConnect, a.listEventSubscriptions)
+	a.handleV1("GET /v1/eventSubscriptions/{name}", tether.ServiceConnect, a.getEventSubscription)
+	a.handleV1("DELETE /v1/eventSubscriptions/{name}", tether.ServiceConnect, a.deleteEventSubscription)
+	a.handleV1("GET /v1/eventDeliveries", tether.ServiceConnect, a.listEventDeliveries)
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		writeErrorBody(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, a.o.Now())
