@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/tether-iot/tether/internal/hubclient"
 	"github.com/tether-iot/tether/internal/server"
@@ -59,13 +61,31 @@ func openHub(ctx context.Context, g *globals) (*hubConn, error) {
 		admin.Close()
 		return nil, err
 	}
-	c, err := hubclient.New(hubclient.Options{ConnectionString: cs,
-		HTTPClient: &http.Client{Transport: hubclient.HandlerTransport(admin.Handler())}})
+	// With a tether serve running on this data folder, go through it, so
+	// that connected devices see the change (methods, desired properties,
+	// disabling); otherwise call the API in-process on the store.
+	opts := hubclient.Options{ConnectionString: cs, HTTPClient: &http.Client{Transport: hubclient.HandlerTransport(admin.Handler())}}
+	if ri, ok := server.Running(g.dataDir); ok {
+		if httpc, err := httpClient(g); err == nil && reachable(ri.HTTPSAddr) {
+			opts.HTTPClient, opts.BaseURL = httpc, "https://"+ri.HTTPSAddr
+		}
+	}
+	c, err := hubclient.New(opts)
 	if err != nil {
 		admin.Close()
 		return nil, err
 	}
 	return &hubConn{client: c, cs: cs, admin: admin}, nil
+}
+
+// reachable reports whether a TCP connection to addr opens quickly.
+func reachable(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // httpClient trusts --ca, else DATA/tls/ca.pem when present, else the

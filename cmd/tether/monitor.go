@@ -106,9 +106,13 @@ func streamClient(ctx context.Context, g *globals) (*hubclient.Client, error) {
 		}
 		return h.client, nil // a remote hubConn holds nothing to close
 	}
-	if g.apiURL == "" {
-		return nil, usagef("monitor-events streams from a running hub: start 'tether serve' and add --api-url https://localhost:PORT " +
-			"(the port it prints; this --data folder's owner key signs the requests), or give --connection-string and --api-url for another hub")
+	base := g.apiURL
+	if ri, ok := server.Running(g.dataDir); ok && base == "" {
+		base = "https://" + ri.HTTPSAddr
+	}
+	if base == "" {
+		return nil, usagef("monitor-events streams from a running hub, and none runs on --data %s: start 'tether serve', or add --api-url https://localhost:PORT "+
+			"(the port it prints; this --data folder's owner key signs the requests), or give --connection-string and --api-url for another hub", g.dataDir)
 	}
 	if fi, err := os.Stat(g.dataDir); err != nil || !fi.IsDir() {
 		return nil, usagef("--data %s is not a hub data folder; give the folder of the running hub, or --connection-string", g.dataDir)
@@ -126,7 +130,7 @@ func streamClient(ctx context.Context, g *globals) (*hubclient.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return hubclient.New(hubclient.Options{ConnectionString: cs, HTTPClient: httpc, BaseURL: g.apiURL})
+	return hubclient.New(hubclient.Options{ConnectionString: cs, HTTPClient: httpc, BaseURL: base})
 }
 
 // printEvent prints ev indented, or on one line for -o json.

@@ -49,7 +49,9 @@ func (a *API) updateTwin(w http.ResponseWriter, r *http.Request, replace bool) e
 		return tether.Errorf(tether.ArgumentInvalid, "properties.reported is written by the device only; a service may set tags and properties.desired")
 	}
 	match, now := ifMatch(r), a.o.Now()
+	var before map[string]any // desired properties before a replace
 	t, err := a.o.Twins.UpdateTwin(r.Context(), id, func(t *tether.Twin) error {
+		before = t.Desired.Props
 		if err := checkETag(match, t.ETag()); err != nil {
 			return err
 		}
@@ -79,10 +81,23 @@ func (a *API) updateTwin(w http.ResponseWriter, r *http.Request, replace bool) e
 	if a.o.Changes != nil {
 		switch {
 		case replace:
-			a.o.Changes.DesiredChanged(id, t.Desired.Props, t.Desired.Version)
+			a.o.Changes.DesiredChanged(id, replacePatch(before, t.Desired.Props), t.Desired.Version)
 		case in.Properties != nil && in.Properties.Desired != nil:
 			a.o.Changes.DesiredChanged(id, in.Properties.Desired, t.Desired.Version)
 		}
 	}
 	return a.writeTwin(w, r, t)
+}
+
+// replacePatch is the patch a device needs to go from before to after:
+// after's members, and null for every member that is gone.
+func replacePatch(before, after map[string]any) map[string]any {
+	patch := make(map[string]any, len(after)+len(before))
+	for k := range before {
+		patch[k] = nil
+	}
+	for k, v := range after {
+		patch[k] = v
+	}
+	return patch
 }

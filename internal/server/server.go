@@ -157,6 +157,11 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { diagDone <- s.diag.run(diagCtx) }()
 	g.Go(func() error { return s.gw.Serve(ctx, s.mqttLn, s.tls.ServerConfig()) })
 	g.Go(func() error { return s.gw.Run(ctx) })
+	if err := s.writeRunFile(); err != nil {
+		s.log.Warn("cannot write run.json; local CLI commands will not reach this hub", "err", err)
+	}
+	defer s.removeRunFile()
+	g.Go(func() error { return s.maintain(ctx) })
 	s.log.Info("hub started", "https", s.httpsLn.Addr().String(), "mqtt", s.mqttLn.Addr().String(), "data", s.cfg.DataDir, "hostname", s.cfg.Hostname)
 	err := g.Wait()
 	stopStream()
@@ -218,3 +223,22 @@ func (s *Server) LogsDB() *sql.DB { return s.st.LogsDB() }
 // FlushLogs writes the queued diagnostic records now (tests use it rather
 // than waiting for the next flush).
 func (s *Server) FlushLogs(ctx context.Context) { s.diag.rec.Flush(ctx) }
+
+// maintain does the hub's periodic housekeeping until ctx ends: expired
+// cloud-to-device messages are removed once a minute.
+func (s *Server) maintain(ctx context.Context) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			if n, err := s.st.ExpireC2D(ctx, now); err != nil && ctx.Err() == nil {
+				s.log.Error("expire C2D messages", "err", err)
+			} else if n > 0 {
+				s.log.Info("expired C2D messages", "count", n)
+			}
+		}
+	}
+}
