@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -200,16 +201,29 @@ func TestEventsErrors(t *testing.T) {
 	}
 }
 
-// TestEventsOnRealHub runs against the full hub; until the server wires
-// events its routes answer 503.
+// TestEventsOnRealHub subscribes on the full hub and receives the
+// DeviceCreated event of a device created through the CLI.
 func TestEventsOnRealHub(t *testing.T) {
 	h := hubtest.Start(t)
+	got := make(chan string, 10)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	defer recv.Close()
 	remote := []string{"--connection-string", h.Owner.String(), "--api-url", h.URL, "--ca", filepath.Join(h.Config.DataDir, "tls", "ca.pem"), "--data", t.TempDir()}
 	out, err := run(t, append(remote, "events", "list")...)
-	if tether.ErrorCode(err) == tether.ServiceUnavailable {
-		t.Skipf("events are not wired into the server yet: %v", err)
-	}
 	if err != nil || !strings.Contains(out, "NAME") {
 		t.Fatalf("events list = %q, %v", out, err)
+	}
+	mustRun(t, append(remote, "events", "subscribe", "--name", "ops", "--url", recv.URL, "--types", "DeviceCreated,DeviceDeleted")...)
+	mustRun(t, append(remote, "device", "create", "ev1")...)
+	select {
+	case body := <-got:
+		if !strings.Contains(body, `"eventType":"Microsoft.Devices.DeviceCreated"`) || !strings.Contains(body, `"deviceId":"ev1"`) {
+			t.Errorf("delivered %s, want a DeviceCreated event for ev1", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no DeviceCreated event delivered within 10s")
 	}
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/api"
+	"github.com/tether-iot/tether/internal/events"
 	"github.com/tether-iot/tether/internal/store"
 	"github.com/tether-iot/tether/sas"
 )
@@ -63,7 +66,12 @@ func OpenAdmin(ctx context.Context, o AdminOptions) (*Admin, error) {
 		st.Close()
 		return nil, err
 	}
-	if a.handler, err = newAPI(a.hostname, st, &api.Options{C2D: c2dQueue{st: st}}); err != nil {
+	ev, err := newEvents(st, a.hostname, slog.New(slog.DiscardHandler))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if a.handler, err = newAPI(a.hostname, st, ev, &api.Options{C2D: c2dQueue{st: st}, Events: ev}); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -112,13 +120,20 @@ func policyConnectionString(ctx context.Context, st *store.Store, host, name str
 	return sas.ConnectionString{HostName: host, KeyName: p.Name, Key: p.PrimaryKey}, nil
 }
 
-// newAPI builds the service API over st.
-func newAPI(host string, st *store.Store, o *api.Options) (*api.API, error) {
+// newEvents builds the lifecycle-event publisher over st.
+func newEvents(st *store.Store, hostname string, log *slog.Logger) (*events.Events, error) {
+	hub, _, _ := strings.Cut(hostname, ".")
+	return events.New(events.Options{Store: eventStore{st}, HubName: hub, Logger: log})
+}
+
+// newAPI builds the service API over st; device creations and deletions
+// become lifecycle events.
+func newAPI(host string, st *store.Store, ev *events.Events, o *api.Options) (*api.API, error) {
 	opts := api.Options{}
 	if o != nil {
 		opts = *o
 	}
-	opts.Hostname, opts.Devices, opts.Twins, opts.Stats = host, st, st, st
+	opts.Hostname, opts.Devices, opts.Twins, opts.Stats = host, eventDevices{st, logPublisher{ev, opts.Logger}}, st, st
 	opts.Policy = st.Policy
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -15,6 +15,8 @@ import (
 
 	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/api"
+	"github.com/tether-iot/tether/internal/diag"
+	"github.com/tether-iot/tether/internal/events"
 	"github.com/tether-iot/tether/internal/gateway"
 	"github.com/tether-iot/tether/internal/pki"
 	"github.com/tether-iot/tether/internal/store"
@@ -31,6 +33,8 @@ type Server struct {
 	stream   *stream.Stream
 	gw       *gateway.Gateway
 	diag     *diagnostics
+	events   *events.Events
+	presence chan diag.PresenceChange
 	httpsLn  net.Listener
 	mqttLn   net.Listener
 	http     *http.Server
@@ -82,7 +86,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	gwRef = s.gw
-	svc, err := newAPI(cfg.Hostname, s.st, &api.Options{
+	if s.events, err = newEvents(s.st, cfg.Hostname, s.log.With("component", "events")); err != nil {
+		return nil, err
+	}
+	s.presence = make(chan diag.PresenceChange, 4096)
+	s.diag.changes = func(c diag.PresenceChange) {
+		select {
+		case s.presence <- c:
+		default:
+			s.log.Error("lifecycle event dropped: the outbox writer is behind", "device", c.DeviceID, "state", c.State)
+		}
+	}
+	svc, err := newAPI(cfg.Hostname, s.st, s.events, &api.Options{Events: s.events,
 		Logger: s.log.With("component", "api"), Methods: methods{s.gw}, Connected: s.gw.Connected,
 		C2D: c2dQueue{s.st, s.gw}, Telemetry: telemetrySource{s.stream, s.st}, Changes: changes{s.gw},
 	})
@@ -162,6 +177,8 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	defer s.removeRunFile()
 	g.Go(func() error { return s.maintain(ctx) })
+	g.Go(func() error { return s.events.Run(ctx) })
+	go presenceEvents(diagCtx, s.presence, logPublisher{s.events, s.log})
 	s.log.Info("hub started", "https", s.httpsLn.Addr().String(), "mqtt", s.mqttLn.Addr().String(), "data", s.cfg.DataDir, "hostname", s.cfg.Hostname)
 	err := g.Wait()
 	stopStream()
