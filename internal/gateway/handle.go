@@ -113,7 +113,11 @@ func (c *conn) unsubscribe(pk *packets.Packet) error {
 	}
 	c.g.mu.Lock()
 	c.sess.subs &^= drop
+	subs, persist := c.sess.subs, c.sess.persist
 	c.g.mu.Unlock()
+	if persist && drop != 0 {
+		c.g.queueSession(c.clientID, int(subs))
+	}
 	c.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Unsuback}, PacketID: pk.PacketID}, (*packets.Packet).UnsubackEncode)
 	return nil
 }

@@ -56,6 +56,17 @@ func (p presenceStore) SetPresence(ctx context.Context, ups []PresenceUpdate) er
 	return p.Store.SetPresence(ctx, ps)
 }
 
+// sessionStore adapts the store to Sessions.
+type sessionStore struct{ *store.Store }
+
+func (s sessionStore) SaveSessions(ctx context.Context, ss []SessionState) error {
+	out := make([]store.Session, len(ss))
+	for i, x := range ss {
+		out[i] = store.Session(x)
+	}
+	return s.Store.SaveSessions(ctx, out)
+}
+
 // testHub is a gateway over a real store, with recorded events.
 type testHub struct {
 	g      *Gateway
@@ -73,7 +84,7 @@ func newTestHub(t *testing.T, change ...func(*Options)) *testHub {
 		t.Fatal(err)
 	}
 	h := &testHub{st: st, sink: &sink{}}
-	o := Options{Hostname: testHost, Registry: st, Twins: st, Telemetry: h.sink, C2D: st, Presence: presenceStore{st},
+	o := Options{Hostname: testHost, Registry: st, Twins: st, Telemetry: h.sink, C2D: st, Presence: presenceStore{st}, Sessions: sessionStore{st},
 		Events: func(ev tether.ConnectionEvent) {
 			h.mu.Lock()
 			h.events = append(h.events, ev)

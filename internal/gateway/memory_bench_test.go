@@ -14,6 +14,7 @@ package gateway
 //	TETHER_BENCH_CONNECTS     connects for BenchmarkTLSConnect (default 2000)
 //	TETHER_BENCH_HEAPPROFILE  write an in-use heap profile with the connections
 //	                          open to this file (prefixed by the sub-benchmark name)
+//	TETHER_BENCH_DEVICE_CPUS  run the device process under taskset -c with this list
 //
 // Run it under GODEBUG=adaptivestackstart=0, GOGC or GOMEMLIMIT to see
 // their effect; pin it with taskset to compare with the hub process.
@@ -250,7 +251,11 @@ type deviceProcess struct {
 // them open until stop; mode "connect" connects and disconnects n times.
 func startDevices(tb testing.TB, mode, addr, caFile string, n, conc int) *deviceProcess {
 	tb.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchDeviceProcess$", "-test.v=false")
+	args := []string{os.Args[0], "-test.run=^TestBenchDeviceProcess$", "-test.v=false"}
+	if cpus := os.Getenv("TETHER_BENCH_DEVICE_CPUS"); cpus != "" {
+		args = append([]string{"taskset", "-c", cpus}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "TETHER_BENCH_DEVICES="+strings.Join([]string{mode, addr, caFile, strconv.Itoa(n), strconv.Itoa(conc)}, ","),
 		"GODEBUG=", "GOGC=", "GOMEMLIMIT=")
 	cmd.Stderr = os.Stderr

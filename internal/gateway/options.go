@@ -39,6 +39,22 @@ type C2D interface {
 	C2DSince(ctx context.Context, after int64) (devices []string, last int64, err error)
 }
 
+// Sessions stores the subscriptions of persistent sessions
+// (CleanSession=0), so that they survive a restart of the hub.
+type Sessions interface {
+	// Session returns a client id's stored subscription bits.
+	Session(ctx context.Context, clientID string) (subs int, ok bool, err error)
+	// SaveSessions stores, or for Subs < 0 deletes, sessions.
+	SaveSessions(ctx context.Context, ss []SessionState) error
+}
+
+// SessionState is a persistent session's subscriptions; Subs < 0 forgets it.
+type SessionState struct {
+	ClientID string
+	Subs     int
+	Updated  time.Time
+}
+
 // PresenceUpdate is a device's connection state or last activity.
 type PresenceUpdate struct {
 	DeviceID     string
@@ -75,6 +91,7 @@ type Options struct {
 	Telemetry      Telemetry
 	C2D            C2D
 	Presence       Presence
+	Sessions       Sessions // nil: persistent sessions live only in memory
 	Events         func(tether.ConnectionEvent) // nil: events are only logged at debug level
 	Observer       Observer                     // nil: nothing is counted
 	Logger         *slog.Logger                 // nil: discard

@@ -9,8 +9,35 @@ import (
 // presenceQueue collects presence updates; Run writes them in batches
 // once a second, so a connect storm costs one store write per second.
 type presenceQueue struct {
-	mu  sync.Mutex
-	ups []PresenceUpdate
+	mu       sync.Mutex
+	ups      []PresenceUpdate
+	sessions []SessionState
+}
+
+// queueSession queues a persistent session's subscriptions (or, with
+// subs < 0, its removal) to be stored with the next presence batch.
+func (g *Gateway) queueSession(clientID string, subs int) {
+	if g.o.Sessions == nil {
+		return
+	}
+	g.presence.mu.Lock()
+	g.presence.sessions = append(g.presence.sessions, SessionState{ClientID: clientID, Subs: subs, Updated: g.o.Now()})
+	g.presence.mu.Unlock()
+}
+
+// storedSession reads a client id's stored subscriptions.
+func (g *Gateway) storedSession(clientID string) (subscription, bool) {
+	if g.o.Sessions == nil {
+		return 0, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	subs, ok, err := g.o.Sessions.Session(ctx, clientID)
+	if err != nil {
+		g.log.Error("read stored session", "client", clientID, "err", err)
+		return 0, false
+	}
+	return subscription(subs), ok
 }
 
 func (g *Gateway) queuePresence(u PresenceUpdate) {
@@ -36,14 +63,19 @@ func (g *Gateway) queueActivity() {
 
 func (g *Gateway) flushPresence(ctx context.Context) {
 	g.presence.mu.Lock()
-	ups := g.presence.ups
-	g.presence.ups = nil
+	ups, sessions := g.presence.ups, g.presence.sessions
+	g.presence.ups, g.presence.sessions = nil, nil
 	g.presence.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if len(sessions) > 0 {
+		if err := g.o.Sessions.SaveSessions(ctx, sessions); err != nil {
+			g.log.Error("store sessions", "sessions", len(sessions), "err", err)
+		}
+	}
 	if len(ups) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	if err := g.o.Presence.SetPresence(ctx, ups); err != nil {
 		g.log.Error("record presence", "updates", len(ups), "err", err)
 	}

@@ -11,8 +11,22 @@ import (
 // attach makes c its device's current connection, closing an older one
 // (a takeover), and reports whether a persistent session was present.
 func (g *Gateway) attach(c *conn, clean bool) (present bool) {
+	var stored subscription
+	var hasStored bool
+	if !clean {
+		g.mu.Lock()
+		_, inMemory := g.sessions[c.clientID]
+		g.mu.Unlock()
+		if !inMemory {
+			stored, hasStored = g.storedSession(c.clientID) // a session from before a restart
+		}
+	}
 	g.mu.Lock()
 	s := g.sessions[c.clientID]
+	if s == nil && hasStored {
+		s = &session{subs: stored, persist: true}
+		g.sessions[c.clientID] = s
+	}
 	if s == nil || clean {
 		if s != nil {
 			present = false
@@ -26,6 +40,8 @@ func (g *Gateway) attach(c *conn, clean bool) (present bool) {
 	}
 	old := s.conn
 	s.conn, c.sess = c, s
+	wasPersistent := s.persist
+	s.persist = !clean
 	if !clean && s.subs&subMethods != 0 {
 		for _, w := range s.waiters {
 			close(w)
@@ -33,6 +49,12 @@ func (g *Gateway) attach(c *conn, clean bool) (present bool) {
 		s.waiters = nil
 	}
 	g.mu.Unlock()
+	switch {
+	case clean && (wasPersistent || hasStored):
+		g.queueSession(c.clientID, -1)
+	case !clean && !wasPersistent:
+		g.queueSession(c.clientID, int(s.subs))
+	}
 	if old != nil {
 		old.close(tether.ReasonSessionTakenOver, fmt.Sprintf("replaced by a new connection %s from %s", c.connID, c.remote))
 	}
@@ -165,6 +187,9 @@ func (g *Gateway) waitSubscribed(ctx context.Context, clientID string) (*conn, b
 // for the device.
 func (g *Gateway) subscribed(c *conn, subs subscription) {
 	g.mu.Lock()
+	if c.sess.persist && c.sess.subs|subs != c.sess.subs {
+		defer g.queueSession(c.clientID, int(c.sess.subs|subs))
+	}
 	c.sess.subs |= subs
 	if subs&subMethods != 0 {
 		for _, w := range c.sess.waiters {

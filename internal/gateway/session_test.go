@@ -204,3 +204,46 @@ func TestC2DQueuedByAnotherProcess(t *testing.T) {
 		t.Errorf("payload %q", m.Payload)
 	}
 }
+
+// TestSessionSurvivesRestart: a device with a persistent session keeps its
+// method subscription across a restart of the hub, as the Node SDK needs.
+func TestSessionSurvivesRestart(t *testing.T) {
+	h := newTestHub(t)
+	key := h.device(t, "d1", tether.StatusEnabled)
+	c := h.connect(t, "d1", key, false)
+	c.subscribe("$iothub/methods/POST/#")
+	c.write(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Disconnect}})
+	c.expectClosed()
+	h.g.flushPresence(context.Background())
+
+	// A new gateway over the same store: the hub restarted.
+	g2, err := New(h.g.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.g = g2
+	c = h.dial(t)
+	c.write(connectPacket("d1", token(t, testHost+"/devices/d1", key, "", time.Now().Add(time.Hour)), false, 60))
+	if ack := c.expect(packets.Connack); ack.ReasonCode != 0 || !ack.SessionPresent {
+		t.Fatalf("CONNACK %d, session present %v; want 0 and true", ack.ReasonCode, ack.SessionPresent)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := g2.InvokeMethod(context.Background(), "d1", MethodCall{Name: "m", ResponseTimeout: 5 * time.Second})
+		done <- err
+	}()
+	req := c.expect(packets.Publish)
+	rid := req.TopicName[strings.Index(req.TopicName, "$rid=")+5:]
+	c.publish("$iothub/methods/res/200/?$rid="+rid, 0, 0, nil)
+	if err := <-done; err != nil {
+		t.Errorf("method after restart: %v", err)
+	}
+	// Connecting with CleanSession=1 forgets the stored session.
+	c.write(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Disconnect}})
+	c.expectClosed()
+	h.connect(t, "d1", key, true)
+	g2.flushPresence(context.Background())
+	if _, ok, _ := h.st.Session(context.Background(), "d1"); ok {
+		t.Error("a clean session did not forget the stored one")
+	}
+}

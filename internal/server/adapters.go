@@ -113,3 +113,14 @@ func (c changes) DeviceChanged(d tether.Device, deleted bool) {
 		c.gw.Kick(d.ID, tether.ReasonDeviceDisabled, "the device was disabled in the registry")
 	}
 }
+
+// sessions is the store as the gateway's Sessions.
+type sessions struct{ *store.Store }
+
+func (s sessions) SaveSessions(ctx context.Context, ss []gateway.SessionState) error {
+	out := make([]store.Session, len(ss))
+	for i, x := range ss {
+		out[i] = store.Session(x)
+	}
+	return s.Store.SaveSessions(ctx, out)
+}

@@ -79,7 +79,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if s.gw, err = gateway.New(gateway.Options{
-		Hostname: cfg.Hostname, Registry: s.st, Twins: s.st, Telemetry: s.stream, C2D: s.st, Presence: presence{s.st},
+		Hostname: cfg.Hostname, Registry: s.st, Twins: s.st, Telemetry: s.stream, C2D: s.st, Presence: presence{s.st}, Sessions: sessions{s.st},
 		Events: s.diag.event, Observer: s.diag.metrics, Logger: s.log.With("component", "gateway"), ConnectTimeout: cfg.ConnectTimeout,
 		DeviceRate: cfg.DeviceRate,
 	}); err != nil {
