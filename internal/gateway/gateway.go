@@ -44,7 +44,7 @@ type Gateway struct {
 type session struct {
 	conn    *conn // the current connection, or nil
 	subs    subscription
-	persist bool // CleanSession=0: stored so that it survives a restart
+	persist bool            // CleanSession=0: stored so that it survives a restart
 	waiters []chan struct{} // method callers waiting for the device to connect
 }
 

@@ -91,7 +91,7 @@ type Options struct {
 	Telemetry      Telemetry
 	C2D            C2D
 	Presence       Presence
-	Sessions       Sessions // nil: persistent sessions live only in memory
+	Sessions       Sessions                     // nil: persistent sessions live only in memory
 	Events         func(tether.ConnectionEvent) // nil: events are only logged at debug level
 	Observer       Observer                     // nil: nothing is counted
 	Logger         *slog.Logger                 // nil: discard
