@@ -1,12 +1,17 @@
 package gateway
 
 // Benchmarks of the gateway's cost per TLS device connection, measured in
-// process: an idle connection's memory (heap, goroutine stacks, RSS) and
-// a full connect's CPU. The devices run in a child process (this test
+// process: an idle connection's memory (heap, goroutine stacks, RSS), the
+// CPU of a keep-alive PINGREQ and of a full connect. The devices run in a child process (this test
 // binary again, as TestBenchDeviceProcess), so every number is the
 // gateway's alone. bench/run.sh and docs/benchmarks.md use them:
 //
-//	go test ./internal/gateway -run '^$' -bench 'IdleTLSConn|TLSConnect' -benchtime 1x
+//	go test ./internal/gateway -run '^$' -bench 'IdleTLSConn|IdlePing|TLSConnect' -benchtime 1x
+//
+// Each benchmark has two sub-benchmarks: "gateway", the real Gateway with
+// in-memory dependencies (every device exists, nothing is stored), and
+// "floor", a naive crypto/tls server with one goroutine per connection
+// that answers CONNACK and PINGRESP: what Go and crypto/tls cost alone.
 //
 // Environment:
 //
@@ -15,6 +20,9 @@ package gateway
 //	TETHER_BENCH_HEAPPROFILE  write an in-use heap profile with the connections
 //	                          open to this file (prefixed by the sub-benchmark name)
 //	TETHER_BENCH_DEVICE_CPUS  run the device process under taskset -c with this list
+//	TETHER_BENCH_CPUPROFILE   profile the CPU during the measured phase to this file
+//	                          (prefixed by the sub-benchmark name)
+//	TETHER_BENCH_PING_RATE, TETHER_BENCH_PING_SECONDS  BenchmarkIdlePing's load (1000/s, 5 s)
 //
 // Run it under GODEBUG=adaptivestackstart=0, GOGC or GOMEMLIMIT to see
 // their effect; pin it with taskset to compare with the hub process.
@@ -302,7 +310,7 @@ func (d *deviceProcess) stop() {
 func TestBenchDeviceProcess(t *testing.T) {
 	spec := os.Getenv("TETHER_BENCH_DEVICES")
 	if spec == "" {
-		t.Skip("the device process of BenchmarkIdleTLSConn and BenchmarkTLSConnect")
+		t.Skip("the device process of the benchmarks in memory_bench_test.go")
 	}
 	f := strings.Split(spec, ",")
 	mode, addr, caFile := f[0], f[1], f[2]
@@ -350,6 +358,9 @@ func TestBenchDeviceProcess(t *testing.T) {
 		fmt.Fprintf(os.Stderr, "device process: first error: %v\n", e)
 	}
 	fmt.Printf("ready %d %d %.3f\n", ok.Load(), failed.Load(), time.Since(start).Seconds())
+	if mode == "ping" {
+		devicePings(conns, benchEnvInt("TETHER_BENCH_PING_RATE", 1000), benchEnvInt("TETHER_BENCH_PING_SECONDS", 5))
+	}
 	io.Copy(io.Discard, os.Stdin)
 	for _, c := range conns {
 		if c != nil {
@@ -357,6 +368,53 @@ func TestBenchDeviceProcess(t *testing.T) {
 			c.Close()
 		}
 	}
+}
+
+// devicePings sends PINGREQs round-robin over the open connections at
+// rate per second for secs seconds, 50 at a time, reading each PINGRESP,
+// then reports "ready pings failures seconds".
+func devicePings(all []net.Conn, rate, secs int) {
+	var conns []net.Conn
+	for _, c := range all {
+		if c != nil {
+			conns = append(conns, c)
+		}
+	}
+	const workers = 50
+	var done, failed atomic.Int64
+	start := time.Now()
+	end := start.Add(time.Duration(secs) * time.Second)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			every := time.Duration(float64(time.Second) * workers / float64(rate))
+			var resp [2]byte
+			for k, next := w, start; k < len(conns)*1000; k += workers {
+				if time.Until(next) > 0 {
+					time.Sleep(time.Until(next))
+				}
+				if time.Now().After(end) {
+					return
+				}
+				next = next.Add(every)
+				c := conns[k%len(conns)]
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Write([]byte{0xc0, 0}); err != nil {
+					failed.Add(1)
+					continue
+				}
+				if _, err := io.ReadFull(c, resp[:]); err != nil || resp[0] != 0xd0 {
+					failed.Add(1)
+					continue
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("ready %d %d %.3f\n", done.Load(), failed.Load(), time.Since(start).Seconds())
 }
 
 // benchConnect opens a TLS connection as device bdev-i and waits for a
@@ -512,6 +570,62 @@ func benchIdle(b *testing.B, name string, srv *benchServer, caFile string, n int
 	b.ReportMetric(float64(live.ms.NumGC-base.ms.NumGC), "gcs")
 }
 
+// benchCPUProfile profiles this process's CPU to
+// $TETHER_BENCH_CPUPROFILE (prefixed by name) until the returned func is
+// called; without the variable it does nothing.
+func benchCPUProfile(tb testing.TB, name string) func() {
+	path := os.Getenv("TETHER_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(filepath.Dir(path), name+"-"+filepath.Base(path)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		tb.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// BenchmarkIdlePing holds TETHER_BENCH_CONNS connections and has them
+// send TETHER_BENCH_PING_RATE PINGREQs per second in all for
+// TETHER_BENCH_PING_SECONDS, and reports this process's CPU time per
+// PINGREQ answered: the cost of keeping idle devices alive.
+func BenchmarkIdlePing(b *testing.B) {
+	n := benchEnvInt("TETHER_BENCH_CONNS", 2000)
+	cfg, caFile := benchTLS(b)
+	for _, s := range benchServers {
+		b.Run(s.name, func(b *testing.B) {
+			for range b.N {
+				srv := s.start(b, cfg)
+				devs := startDevices(b, "ping", srv.addr, caFile, n, 50)
+				if ok, failed, _ := devs.wait(b); ok == 0 {
+					b.Fatalf("no connection succeeded (%d failed)", failed)
+				}
+				var ru0, ru1 syscall.Rusage
+				var m0, m1 runtime.MemStats
+				stopProfile := benchCPUProfile(b, s.name+"-ping")
+				runtime.ReadMemStats(&m0)
+				syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+				pings, failed, secs := devs.wait(b)
+				syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+				runtime.ReadMemStats(&m1)
+				stopProfile()
+				devs.stop()
+				srv.stop()
+				cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+				b.ReportMetric(float64(pings)/secs, "pings/s")
+				b.ReportMetric(float64(cpu.Microseconds())/float64(pings), "cpu-us/ping")
+				b.ReportMetric(100*cpu.Seconds()/secs, "cpu-%")
+				b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(pings), "alloc-B/ping")
+				b.ReportMetric(float64(m1.NumGC-m0.NumGC), "gcs")
+				b.ReportMetric(float64(failed), "failed")
+			}
+		})
+	}
+}
+
 // BenchmarkTLSConnect connects and disconnects TETHER_BENCH_CONNECTS
 // devices, 50 at a time, and reports this process's CPU time and
 // allocations per connect (a full ECDSA P-256 TLS 1.3 handshake, CONNECT
@@ -525,12 +639,14 @@ func BenchmarkTLSConnect(b *testing.B) {
 				srv := s.start(b, cfg)
 				var ru0, ru1 syscall.Rusage
 				var m0, m1 runtime.MemStats
+				stopProfile := benchCPUProfile(b, s.name+"-connect")
 				runtime.ReadMemStats(&m0)
 				syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 				devs := startDevices(b, "connect", srv.addr, caFile, n, 50)
 				ok, failed, secs := devs.wait(b)
 				syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 				runtime.ReadMemStats(&m1)
+				stopProfile()
 				devs.stop()
 				srv.stop()
 				if ok == 0 {
