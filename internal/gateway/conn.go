@@ -153,7 +153,7 @@ func (c *conn) readFailed(err error) {
 	case errors.Is(err, syscall.ECONNRESET):
 		c.close(tether.ReasonConnectionLost, "connection reset by the device or the network (TCP RST)")
 	default:
-		c.close(tether.ReasonConnectionLost, "read failed: "+err.Error())
+		c.close(tether.ReasonConnectionLost, "read failed: "+netErrText(err))
 	}
 }
 
@@ -253,7 +253,7 @@ func (c *conn) flush() {
 		c.mu.Unlock()
 		c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		if _, err := c.nc.Write(buf); err != nil {
-			c.close(tether.ReasonConnectionLost, "write failed: "+err.Error())
+			c.close(tether.ReasonConnectionLost, "write failed: "+netErrText(err))
 			c.mu.Lock()
 			c.writing, c.out = false, nil
 			c.mu.Unlock()
@@ -277,4 +277,14 @@ func (c *conn) sendPacket(pk *packets.Packet, enc func(*packets.Packet, *bytes.B
 	if b.Cap() <= 64*1024 {
 		encPool.Put(b)
 	}
+}
+
+// netErrText is an error's text without the socket addresses that
+// net.OpError adds: diagnostic records carry only masked addresses.
+func netErrText(err error) string {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Op + ": " + oe.Err.Error()
+	}
+	return err.Error()
 }

@@ -63,13 +63,18 @@ func (c *conn) failConnect(err error) {
 	reason, detail := tether.ReasonProtocolError, err.Error()
 	var pe *protocolError
 	var ne interface{ Timeout() bool }
+	c.mu.Lock()
+	closedBy, closedWhy := c.reason, c.detail
+	c.mu.Unlock()
 	switch {
+	case closedBy != "": // the hub closed it (a shutdown)
+		reason, detail = closedBy, closedWhy
 	case errors.As(err, &pe):
 		reason, detail = pe.reason, pe.detail
 	case errors.As(err, &ne) && ne.Timeout():
 		reason, detail = tether.ReasonConnectTimeout, fmt.Sprintf("no CONNECT within %v of the connection opening", c.g.o.ConnectTimeout)
 	default:
-		reason, detail = tether.ReasonConnectionLost, "the connection closed before CONNECT: "+err.Error()
+		reason, detail = tether.ReasonConnectionLost, "the connection closed before CONNECT: "+netErrText(err)
 	}
 	c.g.emit(c.event(tether.EventConnectFailed, reason, detail))
 }

@@ -56,7 +56,7 @@ func (g *Gateway) attach(c *conn, clean bool) (present bool) {
 		g.queueSession(c.clientID, int(s.subs))
 	}
 	if old != nil {
-		old.close(tether.ReasonSessionTakenOver, fmt.Sprintf("replaced by a new connection %s from %s", c.connID, c.remote))
+		old.close(tether.ReasonSessionTakenOver, fmt.Sprintf("replaced by a new connection %s of the same device", c.connID))
 	}
 	return present
 }

@@ -14,16 +14,16 @@ import (
 func (c *conn) telemetry(pk *packets.Packet, t publishTopic) error {
 	obs := c.g.o.Observer
 	if len(pk.Payload) > tether.MaxTelemetryBytes {
-		obs.Telemetry(false, false, len(pk.Payload))
+		obs.Telemetry(c.deviceOp(c.g.o.Now(), len(pk.Payload), tether.MessageTooLarge))
 		return protoErr(tether.ReasonMessageTooLarge, "a telemetry message of %d bytes is over the limit of %d bytes", len(pk.Payload), tether.MaxTelemetryBytes)
 	}
 	if !c.bucket.take(time.Now()) {
-		obs.Telemetry(false, true, len(pk.Payload))
-		return protoErr(tether.ReasonThrottled, "more than %.0f telemetry messages per second (burst %d) from device '%s'",
+		obs.Telemetry(c.deviceOp(c.g.o.Now(), len(pk.Payload), tether.ThrottlingException))
+		return protoErr(tether.ReasonThrottled, "more than %g telemetry messages per second (burst %d) from device '%s'",
 			c.g.o.DeviceRate, c.g.o.DeviceBurst, c.id.DeviceID)
 	}
 	m := c.message(t.bag, pk.Payload, pk.FixedHeader.Retain)
-	obs.Telemetry(true, false, len(pk.Payload))
+	obs.Telemetry(c.deviceOp(time.Time{}, len(pk.Payload), 0))
 	if pk.FixedHeader.Qos == 0 {
 		c.g.o.Telemetry.Submit(m, c.telemetryDone0)
 		return nil
@@ -37,6 +37,17 @@ func (c *conn) telemetry(pk *packets.Packet, t publishTopic) error {
 		c.puback(id)
 	})
 	return nil
+}
+
+// deviceOp describes a request of this connection's device to the
+// Observer; start is when it arrived (zero: not needed).
+func (c *conn) deviceOp(start time.Time, bytes int, code tether.ResultCode) DeviceOp {
+	op := DeviceOp{DeviceID: c.id.DeviceID, ModuleID: c.id.ModuleID, Protocol: c.proto, AuthScope: c.authScope,
+		SDKVersion: c.id.SDK, RemoteAddr: c.remote, Time: start, Bytes: bytes, Code: code}
+	if !start.IsZero() {
+		op.Duration = c.g.o.Now().Sub(start)
+	}
+	return op
 }
 
 func (c *conn) telemetryDone0(_ int64, err error) {

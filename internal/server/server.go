@@ -67,6 +67,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.policies, err = ensurePolicies(ctx, s.st, nil); err != nil {
 		return nil, err
 	}
+	// After a crash the registry may still show devices as connected.
+	if n, err := s.st.ResetPresence(ctx, s.started); err != nil {
+		return nil, err
+	} else if n > 0 {
+		s.log.Info("devices marked disconnected: the hub was not running", "devices", n)
+	}
 	if s.tls, err = pki.Load(pki.Options{Dir: cfg.DataDir, Hostname: cfg.Hostname, CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey}); err != nil {
 		return nil, err
 	}

@@ -61,3 +61,20 @@ func (s *Store) SetPresence(ctx context.Context, ps []Presence) error {
 		return nil
 	})
 }
+
+// ResetPresence marks every device that the registry still shows as
+// Connected as Disconnected at time at. A starting hub calls it: after a
+// crash nothing is connected, whatever the last run wrote.
+func (s *Store) ResetPresence(ctx context.Context, at time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE devices SET conn_state = ?, conn_state_updated = ? WHERE conn_state = ?`,
+			string(tether.Disconnected), formatTime(at), string(tether.Connected))
+		if err != nil {
+			return fmt.Errorf("reset presence: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

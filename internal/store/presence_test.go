@@ -56,3 +56,20 @@ func TestSetPresenceLastDisconnect(t *testing.T) {
 		t.Errorf("after UpdateDevice: %+v, %v", d.LastDisconnect, err)
 	}
 }
+
+func TestResetPresence(t *testing.T) {
+	s := mustOpen(t)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b"} {
+		s.CreateDevice(ctx, tether.Device{ID: id, Status: tether.StatusEnabled})
+	}
+	s.SetPresence(ctx, []Presence{{DeviceID: "a", State: tether.Connected, StateChanged: time.Now()}})
+	at := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	n, err := s.ResetPresence(ctx, at)
+	if err != nil || n != 1 {
+		t.Fatalf("ResetPresence = %d, %v; want 1", n, err)
+	}
+	if d, _ := s.Device(ctx, "a"); d.ConnectionState != tether.Disconnected || !d.ConnectionStateUpdatedTime.Equal(at) {
+		t.Errorf("after reset: %s at %v", d.ConnectionState, d.ConnectionStateUpdatedTime)
+	}
+}
