@@ -63,7 +63,7 @@ func (g *Gateway) Connected() int { return int(g.connected.Load()) }
 // Run writes presence updates until ctx ends, then closes every
 // connection with reason server_shutdown and waits for them.
 func (g *Gateway) Run(ctx context.Context) error {
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(presenceFlushEvery)
 	defer t.Stop()
 	activity := time.NewTicker(g.o.PresenceEvery)
 	defer activity.Stop()

@@ -6,8 +6,12 @@ import (
 	"time"
 )
 
-// presenceQueue collects presence updates; Run writes them in batches
-// once a second, so a connect storm costs one store write per second.
+// presenceFlushEvery is how often queued presence updates are written: a
+// disconnect shows in the registry within about this long, and a connect
+// storm costs at most one store write per interval.
+const presenceFlushEvery = 50 * time.Millisecond
+
+// presenceQueue collects presence updates; Run writes them in batches.
 type presenceQueue struct {
 	mu       sync.Mutex
 	ups      []PresenceUpdate
