@@ -74,6 +74,13 @@ type Options struct {
 	// Events manages lifecycle-event subscriptions; nil: the /v1/event*
 	// routes answer 503 ServiceUnavailable.
 	Events EventSubscriptions
+
+	// Operations, when set, hears of every registry, twin, direct-method
+	// and cloud-to-device call, for the diagnostics log and metrics.
+	Operations Operations
+	// Diagnostics reads and changes the diagnostic settings; nil:
+	// /v1/diagnosticSettings answers 503 ServiceUnavailable.
+	Diagnostics DiagnosticSettings
 }
 
 // API is the service API's HTTP handler.
@@ -106,19 +113,19 @@ func New(o Options) (*API, error) {
 }
 
 func (a *API) routes() {
-	a.handle("GET /devices", tether.RegistryRead, a.listDevices)
-	a.handle("GET /devices/{$}", tether.RegistryRead, a.listDevices)
-	a.handle("GET /devices/{id}", tether.RegistryRead, a.getDevice)
-	a.handle("PUT /devices/{id}", tether.RegistryWrite, a.putDevice)
-	a.handle("DELETE /devices/{id}", tether.RegistryWrite, a.deleteDevice)
+	a.handleOp("GET /devices", tether.RegistryRead, a.registryOp("list"), a.listDevices)
+	a.handleOp("GET /devices/{$}", tether.RegistryRead, a.registryOp("list"), a.listDevices)
+	a.handleOp("GET /devices/{id}", tether.RegistryRead, a.registryOp("get"), a.getDevice)
+	a.handleOp("PUT /devices/{id}", tether.RegistryWrite, a.putDeviceOp, a.putDevice)
+	a.handleOp("DELETE /devices/{id}", tether.RegistryWrite, a.registryOp("delete"), a.deleteDevice)
 	a.handle("GET /statistics/devices", tether.RegistryRead, a.deviceStats)
 	a.handle("GET /statistics/service", tether.ServiceConnect, a.serviceStats)
-	a.handle("GET /twins/{id}", tether.ServiceConnect, a.getTwin)
-	a.handle("PATCH /twins/{id}", tether.ServiceConnect, a.patchTwin)
-	a.handle("PUT /twins/{id}", tether.ServiceConnect, a.putTwin)
-	a.handle("POST /twins/{id}/methods", tether.ServiceConnect, a.invokeMethod)
-	a.handle("POST /devices/{id}/messages/deviceBound", tether.ServiceConnect, a.sendC2D)
-	a.handle("POST /devices/{id}/messages/devicebound", tether.ServiceConnect, a.sendC2D)
+	a.handleOp("GET /twins/{id}", tether.ServiceConnect, a.twinOp("read"), a.getTwin)
+	a.handleOp("PATCH /twins/{id}", tether.ServiceConnect, a.twinOp("update"), a.patchTwin)
+	a.handleOp("PUT /twins/{id}", tether.ServiceConnect, a.twinOp("replace"), a.putTwin)
+	a.handleOp("POST /twins/{id}/methods", tether.ServiceConnect, a.methodOp, a.invokeMethod)
+	a.handleOp("POST /devices/{id}/messages/deviceBound", tether.ServiceConnect, a.c2dOp, a.sendC2D)
+	a.handleOp("POST /devices/{id}/messages/devicebound", tether.ServiceConnect, a.c2dOp, a.sendC2D)
 	a.handle("DELETE /devices/{id}/commands", tether.ServiceConnect, a.purgeC2D)
 	a.handle("GET /telemetry", tether.ServiceConnect, a.streamTelemetry)
 	a.handleV1("PUT /v1/eventSubscriptions/{name}", tether.ServiceConnect, a.putEventSubscription)
@@ -126,6 +133,8 @@ func (a *API) routes() {
 	a.handleV1("GET /v1/eventSubscriptions/{name}", tether.ServiceConnect, a.getEventSubscription)
 	a.handleV1("DELETE /v1/eventSubscriptions/{name}", tether.ServiceConnect, a.deleteEventSubscription)
 	a.handleV1("GET /v1/eventDeliveries", tether.ServiceConnect, a.listEventDeliveries)
+	a.handleDiag("GET /v1/diagnosticSettings", a.getDiagnosticSettings)
+	a.handleDiag("PUT /v1/diagnosticSettings", a.putDiagnosticSettings)
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		writeErrorBody(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, a.o.Now())
@@ -139,17 +148,22 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTT
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (a *API) handle(pattern string, need tether.Rights, h handlerFunc) {
-	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		err := checkAPIVersion(r)
-		if err == nil {
-			err = a.authorize(r, need)
-		}
-		if err == nil {
-			err = h(w, r)
-		}
-		if err != nil {
-			a.writeError(w, r, err)
-		}
-	})
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, need, h) })
+}
+
+// serve checks the api-version and the token, runs h and writes its
+// error; it returns the error.
+func (a *API) serve(w http.ResponseWriter, r *http.Request, need tether.Rights, h handlerFunc) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	err := checkAPIVersion(r)
+	if err == nil {
+		err = a.authorize(r, need)
+	}
+	if err == nil {
+		err = h(w, r)
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+	}
+	return err
 }

@@ -57,13 +57,17 @@ func (a *API) sendC2D(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	m.DeviceID, m.EnqueuedTime = id, now
+	if n := note(r); n != nil {
+		n.c2d = &m // what a refusal's report says; the queued message below
+	}
 	if _, err := a.o.Devices.Device(r.Context(), id); err != nil {
 		return err
 	}
-	m, pending, err := a.o.C2D.SendC2D(r.Context(), m)
+	sent, pending, err := a.o.C2D.SendC2D(r.Context(), m)
 	if err != nil {
 		return err
 	}
+	m = sent
 	a.log.Debug("cloud-to-device message queued", "device", id, "messageId", m.MessageID, "pending", pending)
 	return writeJSON(w, http.StatusAccepted, "", wire.C2DResult{
 		MessageID: m.MessageID, DeviceID: m.DeviceID, EnqueuedTime: wire.Time(m.EnqueuedTime),

@@ -60,6 +60,10 @@ func (a *API) invokeMethod(w http.ResponseWriter, r *http.Request) error {
 	if err := validateMethodCall(&call); err != nil {
 		return err
 	}
+	info := &MethodInfo{MethodName: call.MethodName, RequestSize: len(call.Payload)}
+	if n := note(r); n != nil {
+		n.method = info
+	}
 	if _, err := a.o.Devices.Device(r.Context(), id); err != nil {
 		return err
 	}
@@ -70,5 +74,6 @@ func (a *API) invokeMethod(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	info.ResponseSize, info.DeviceStatus = len(res.Payload), &res.Status
 	return writeJSON(w, http.StatusOK, "", res)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,8 +25,12 @@ type Options struct {
 	MaxBatch   int           // records per transaction; default 4096
 	MaxQueued  int           // records held while the sink is slow; default 1,000,000
 	// Observe, if set, sees every record as it is queued (metrics, live
-	// views); it must not block.
+	// views), of categories turned off too; it must not block.
 	Observe func(tether.LogRecord)
+	// Export, if set, gets every batch once the Sink took it (or at once,
+	// when the settings turn the store off): the best-effort
+	// destinations. It must not block.
+	Export func([]tether.LogRecord)
 }
 
 // Recorder queues records and writes them in batches. Queueing never
@@ -38,6 +43,36 @@ type Recorder struct {
 	work    chan struct{}
 	dropped atomic.Int64
 	written atomic.Int64
+
+	settings atomic.Pointer[Settings]        // nil: every category, to the store
+	off      atomic.Pointer[map[string]bool] // the categories turned off; nil: none
+}
+
+// SetSettings applies diagnostic settings: records of categories turned
+// off are not queued from now on, and the store is skipped when it is
+// turned off. The destinations are the Exporter's.
+func (r *Recorder) SetSettings(s Settings) {
+	s = s.Normalized()
+	off := map[string]bool{}
+	for _, c := range s.Logs {
+		if !c.Enabled {
+			off[c.Category] = true
+		}
+	}
+	if len(off) == 0 {
+		r.off.Store(nil)
+	} else {
+		r.off.Store(&off)
+	}
+	r.settings.Store(&s)
+}
+
+// Settings returns the settings in force.
+func (r *Recorder) Settings() Settings {
+	if s := r.settings.Load(); s != nil {
+		return *s
+	}
+	return Settings{}.Normalized()
 }
 
 // New returns a Recorder.
@@ -67,6 +102,17 @@ func (r *Recorder) Connection(ev tether.ConnectionEvent) {
 
 // Record queues records.
 func (r *Recorder) Record(recs ...tether.LogRecord) {
+	if r.o.Observe != nil {
+		for _, rec := range recs {
+			r.o.Observe(rec)
+		}
+	}
+	if off := r.off.Load(); off != nil {
+		recs = slices.DeleteFunc(slices.Clone(recs), func(rec tether.LogRecord) bool { return (*off)[rec.Category] })
+		if len(recs) == 0 {
+			return
+		}
+	}
 	r.mu.Lock()
 	n := min(len(recs), r.o.MaxQueued-len(r.queue))
 	r.queue = append(r.queue, recs[:max(n, 0)]...)
@@ -74,11 +120,6 @@ func (r *Recorder) Record(recs ...tether.LogRecord) {
 	r.mu.Unlock()
 	if n < len(recs) {
 		r.dropped.Add(int64(len(recs) - max(n, 0)))
-	}
-	if r.o.Observe != nil {
-		for _, rec := range recs {
-			r.o.Observe(rec)
-		}
 	}
 	if full {
 		select {
@@ -137,6 +178,12 @@ func (r *Recorder) flush(ctx context.Context) {
 			r.queue = nil
 		}
 		r.mu.Unlock()
+		if !r.Settings().StoreEnabled() {
+			if r.o.Export != nil {
+				r.o.Export(batch)
+			}
+			continue
+		}
 		if err := r.o.Sink.WriteLogs(ctx, batch); err != nil {
 			r.log.Error("write diagnostic logs", "records", len(batch), "err", err)
 			r.mu.Lock()
@@ -145,5 +192,8 @@ func (r *Recorder) flush(ctx context.Context) {
 			return
 		}
 		r.written.Add(int64(n))
+		if r.o.Export != nil {
+			r.o.Export(batch)
+		}
 	}
 }

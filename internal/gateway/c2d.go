@@ -54,6 +54,9 @@ func (c *conn) deliverC2D() {
 		if err := c.g.o.C2D.MarkC2DDelivered(ctx, c.id.DeviceID, m.Seq); err != nil {
 			c.g.log.Error("mark C2D delivered", "device", c.id.DeviceID, "err", err)
 		}
+		delivered := m
+		delivered.DeliveryCount++
+		c.g.o.Observer.C2DDelivered(c.deviceOp(time.Time{}, len(m.Body), 0), delivered)
 		pk := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1, Dup: m.DeliveryCount > 0},
 			PacketID: pid, TopicName: c2dTopic(m), Payload: m.Body}
 		c.sendPacket(&pk, (*packets.Packet).PublishEncode)
@@ -74,7 +77,7 @@ func (c *conn) c2dAcked(pid uint16) {
 	err := c.g.o.C2D.CompleteC2D(ctx, c.id.DeviceID, seq)
 	switch {
 	case err == nil:
-		c.g.o.Observer.C2DCompleted()
+		c.g.o.Observer.C2DCompleted(c.deviceOp(c.g.o.Now(), 0, 0), seq)
 	case tether.ErrorKind(err) != tether.KindNotFound:
 		c.g.log.Error("complete C2D", "device", c.id.DeviceID, "err", err)
 	}

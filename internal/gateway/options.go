@@ -69,19 +69,38 @@ type Presence interface {
 	SetPresence(ctx context.Context, ups []PresenceUpdate) error
 }
 
-// Observer counts what devices do, for metrics. Its methods must not
-// block.
+// DeviceOp is what the Observer hears of a device's request.
+type DeviceOp struct {
+	DeviceID   string
+	ModuleID   string
+	Protocol   tether.Protocol
+	AuthScope  string // "device" or "hub" (a policy token)
+	SDKVersion string // DeviceClientType from the username
+	RemoteAddr string // unmasked
+	Time       time.Time
+	Duration   time.Duration
+	Bytes      int               // the message, the patch, or the twin document sent
+	Code       tether.ResultCode // 0: it succeeded
+}
+
+// Observer hears what devices do, for metrics and the diagnostics log.
+// Its methods must not block.
 type Observer interface {
-	Telemetry(ok, throttled bool, bytes int)
-	DeviceTwin(op string, ok bool, bytes int) // op: "read" or "update"
-	C2DCompleted()
+	// Telemetry: Code 0 accepted, 429001 throttled, 413001 too large.
+	Telemetry(op DeviceOp)
+	DeviceTwin(kind string, op DeviceOp) // kind: "read" or "update"
+	// C2DDelivered: m was sent to the device (m.DeliveryCount counts this
+	// delivery); C2DCompleted: the device acknowledged message seq.
+	C2DDelivered(op DeviceOp, m tether.C2DMessage)
+	C2DCompleted(op DeviceOp, seq int64)
 }
 
 type noObserver struct{}
 
-func (noObserver) Telemetry(bool, bool, int)    {}
-func (noObserver) DeviceTwin(string, bool, int) {}
-func (noObserver) C2DCompleted()                {}
+func (noObserver) Telemetry(DeviceOp)                       {}
+func (noObserver) DeviceTwin(string, DeviceOp)              {}
+func (noObserver) C2DDelivered(DeviceOp, tether.C2DMessage) {}
+func (noObserver) C2DCompleted(DeviceOp, int64)             {}
 
 // Options configures a Gateway.
 type Options struct {

@@ -34,20 +34,20 @@ func (c *conn) twinID() string {
 // twinGet answers $iothub/twin/GET with the desired and reported
 // properties, each with its $version.
 func (c *conn) twinGet(rid string) {
+	start := c.g.o.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	t, err := c.g.o.Twins.Twin(ctx, c.twinID())
+	var body []byte
+	if err == nil {
+		body, err = json.Marshal(map[string]any{"desired": withVersion(t.Desired), "reported": withVersion(t.Reported)})
+	}
 	if err != nil {
-		c.g.o.Observer.DeviceTwin("read", false, 0)
+		c.g.o.Observer.DeviceTwin("read", c.deviceOp(start, 0, tether.ErrorCode(err)))
 		c.twinFailed(rid, err)
 		return
 	}
-	body, err := json.Marshal(map[string]any{"desired": withVersion(t.Desired), "reported": withVersion(t.Reported)})
-	if err != nil {
-		c.twinFailed(rid, err)
-		return
-	}
-	c.g.o.Observer.DeviceTwin("read", true, len(body))
+	c.g.o.Observer.DeviceTwin("read", c.deviceOp(start, len(body), 0))
 	c.publishTo("$iothub/twin/res/200/?$rid="+escape(rid), body)
 }
 
@@ -63,19 +63,23 @@ func withVersion(tc tether.TwinCollection) map[string]any {
 // twinReported merges a reported-properties patch and answers 204 with
 // the new version (an empty body, as Azure sends), or an error body.
 func (c *conn) twinReported(rid string, payload []byte) {
+	start := c.g.o.Now()
 	var patch map[string]any
 	if err := json.Unmarshal(payload, &patch); err != nil || patch == nil {
-		c.g.o.Observer.DeviceTwin("update", false, len(payload))
+		c.g.o.Observer.DeviceTwin("update", c.deviceOp(start, len(payload), tether.ArgumentInvalid))
 		c.twinError(rid, 400, tether.ArgumentInvalid, fmt.Sprintf("the reported properties patch is not a JSON object: %v", err))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	now := c.g.o.Now()
 	t, err := c.g.o.Twins.UpdateTwin(ctx, c.twinID(), func(t *tether.Twin) error {
-		return t.Reported.Patch("reported", patch, now)
+		return t.Reported.Patch("reported", patch, start)
 	})
-	c.g.o.Observer.DeviceTwin("update", err == nil, len(payload))
+	var code tether.ResultCode
+	if err != nil {
+		code = tether.ErrorCode(err)
+	}
+	c.g.o.Observer.DeviceTwin("update", c.deviceOp(start, len(payload), code))
 	if err != nil {
 		c.twinFailed(rid, err)
 		return

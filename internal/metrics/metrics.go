@@ -41,6 +41,16 @@ type Options struct {
 	Grain        time.Duration                          // default 1 min; at least 10 s
 	Logger       *slog.Logger
 	Now          func() time.Time
+
+	// Exports returns the diagnostic export destinations' counters; nil:
+	// not exported.
+	Exports func() []ExportStats
+}
+
+// ExportStats are one diagnostic export destination's counters.
+type ExportStats struct {
+	Destination                string // "file" or "http"
+	Records, Failures, Dropped int64
 }
 
 // Metrics counts the hub's activity.
@@ -110,7 +120,36 @@ func New(o Options) (*Metrics, error) {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tether_diag_log_dropped_total",
 			Help: "Diagnostic log records lost because the writer fell behind (should stay 0)."}, func() float64 { return float64(o.LogDropped()) }))
 	}
+	if o.Exports != nil {
+		m.reg.MustRegister(exportCollector(o.Exports))
+	}
 	return m, nil
+}
+
+var (
+	exportRecordsDesc = prometheus.NewDesc("tether_diag_export_records_total",
+		"Diagnostic log records written to a best-effort destination (file or http).", []string{"destination"}, nil)
+	exportFailuresDesc = prometheus.NewDesc("tether_diag_export_failures_total",
+		"Batches of diagnostic log records a destination could not take, after its retries.", []string{"destination"}, nil)
+	exportDroppedDesc = prometheus.NewDesc("tether_diag_export_dropped_total",
+		"Diagnostic log records lost by a destination: failed batches, or a destination too far behind.", []string{"destination"}, nil)
+)
+
+// exportCollector exposes the export destinations' counters.
+type exportCollector func() []ExportStats
+
+func (c exportCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- exportRecordsDesc
+	ch <- exportFailuresDesc
+	ch <- exportDroppedDesc
+}
+
+func (c exportCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c() {
+		ch <- prometheus.MustNewConstMetric(exportRecordsDesc, prometheus.CounterValue, float64(s.Records), s.Destination)
+		ch <- prometheus.MustNewConstMetric(exportFailuresDesc, prometheus.CounterValue, float64(s.Failures), s.Destination)
+		ch <- prometheus.MustNewConstMetric(exportDroppedDesc, prometheus.CounterValue, float64(s.Dropped), s.Destination)
+	}
 }
 
 // Handler serves the Prometheus exposition.
@@ -139,7 +178,7 @@ func (m *Metrics) Connection(ev tether.ConnectionEvent) {
 	}
 }
 
-// Telemetry counts a telemetry message (gateway.Observer).
+// Telemetry counts a telemetry message.
 func (m *Metrics) Telemetry(ok, throttled bool, bytes int) {
 	m.add("d2c.telemetry.ingress.allProtocol", 1)
 	switch {
@@ -151,7 +190,7 @@ func (m *Metrics) Telemetry(ok, throttled bool, bytes int) {
 	}
 }
 
-// DeviceTwin counts a twin operation by a device (gateway.Observer).
+// DeviceTwin counts a twin operation by a device (op: read or update).
 func (m *Metrics) DeviceTwin(op string, ok bool, _ int) {
 	result := "success"
 	if !ok {
@@ -162,9 +201,23 @@ func (m *Metrics) DeviceTwin(op string, ok bool, _ int) {
 	}
 }
 
-// C2DCompleted counts a completed cloud-to-device message
-// (gateway.Observer).
+// C2DCompleted counts a completed cloud-to-device message.
 func (m *Metrics) C2DCompleted() { m.add("c2d.commands.egress.complete.success", 1) }
+
+// C2DExpired counts cloud-to-device messages removed at their expiry.
+func (m *Metrics) C2DExpired(n int) { m.add("C2DMessagesExpired", int64(n)) }
+
+// ServiceTwin counts a twin operation by a back-end service (op: read or
+// update; a replace is an update).
+func (m *Metrics) ServiceTwin(op string, ok bool) {
+	result := "success"
+	if !ok {
+		result = "failure"
+	}
+	if c, found := m.counters["c2d.twin."+op+"."+result]; found {
+		c.Add(1)
+	}
+}
 
 // Method counts a direct method call.
 func (m *Metrics) Method(ok bool) {

@@ -28,7 +28,8 @@ func newTestMetrics(t *testing.T, connected *int) (*Metrics, *memSink) {
 	t.Helper()
 	sink := &memSink{}
 	m, err := New(Options{Connected: func() int { return *connected }, TotalDevices: func(context.Context) (int, error) { return 7, nil },
-		LogQueue: func() int { return 3 }, LogDropped: func() int64 { return 0 }, Sink: sink})
+		LogQueue: func() int { return 3 }, LogDropped: func() int64 { return 0 }, Sink: sink,
+		Exports: func() []ExportStats { return []ExportStats{{"file", 10, 0, 0}, {"http", 4, 2, 6}} }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +48,9 @@ func TestPrometheusExposition(t *testing.T) {
 	m.DeviceTwin("update", true, 10)
 	m.Method(false)
 	m.C2DCompleted()
+	m.C2DExpired(2)
+	m.ServiceTwin("read", true)
+	m.ServiceTwin("update", false)
 	m.observe(context.Background())
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -58,6 +62,9 @@ func TestPrometheusExposition(t *testing.T) {
 		"tether_d2c_telemetry_ingress_attempts_total 2", "tether_d2c_telemetry_ingress_success_total 1",
 		"tether_d2c_telemetry_ingress_throttled_total 1", "tether_device_data_bytes_total 100",
 		"tether_d2c_twin_update_success_total 1", "tether_c2d_methods_failure_total 1", "tether_c2d_commands_completed_total 1",
+		"tether_c2d_messages_expired_total 2", "tether_c2d_twin_read_success_total 1", "tether_c2d_twin_update_failure_total 1",
+		`tether_diag_export_records_total{destination="file"} 10`, `tether_diag_export_failures_total{destination="http"} 2`,
+		`tether_diag_export_dropped_total{destination="http"} 6`,
 		"tether_connect_seconds_bucket", "tether_diag_log_queue 3", "tether_diag_log_dropped_total 0", "go_goroutines",
 	} {
 		if !strings.Contains(string(body), want) {

@@ -21,6 +21,11 @@ var Names = []Name{
 	{"d2c.twin.read.failure", "tether_d2c_twin_read_failure_total", "Count", "Failed twin reads by devices.", false},
 	{"d2c.twin.update.success", "tether_d2c_twin_update_success_total", "Count", "Reported-property updates by devices.", false},
 	{"d2c.twin.update.failure", "tether_d2c_twin_update_failure_total", "Count", "Failed reported-property updates.", false},
+	{"c2d.twin.read.success", "tether_c2d_twin_read_success_total", "Count", "Twin reads by back-end services.", false},
+	{"c2d.twin.read.failure", "tether_c2d_twin_read_failure_total", "Count", "Failed twin reads by back-end services.", false},
+	{"c2d.twin.update.success", "tether_c2d_twin_update_success_total", "Count", "Twin updates and replacements by back-end services.", false},
+	{"c2d.twin.update.failure", "tether_c2d_twin_update_failure_total", "Count", "Failed twin updates and replacements by back-end services.", false},
+	{"C2DMessagesExpired", "tether_c2d_messages_expired_total", "Count", "Cloud-to-device messages that expired before the device completed them.", false},
 	{"connections.attempts", "tether_connection_attempts_total", "Count", "Connection attempts, by result code (label result: 0 for success).", false},
 	{"connections.disconnects", "tether_disconnects_total", "Count", "Disconnects, by canonical reason and result code.", false},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/tether-iot/tether"
@@ -13,25 +14,35 @@ import (
 )
 
 // diagnostics fans every connection event out to the log recorder, the
-// metrics and the presence tracker, and runs their background loops.
+// metrics and the presence tracker, and runs their background loops. It
+// also takes the gateway's and the API's reports of operations (see
+// diagops.go) and holds the diagnostic settings.
 type diagnostics struct {
-	rec      *diag.Recorder
-	metrics  *metrics.Metrics
+	rec *diag.Recorder
+	// metrics counts; it is also the gateway's Observer, which records the
+	// devices' twin, C2D and telemetry-error records (see observer).
+	metrics  *observer
+	exporter *diag.Exporter // the file and HTTP destinations
 	presence *diag.Presence
 	st       *store.Store
 	extra    func(tether.ConnectionEvent)
 	log      *slog.Logger
 	retain   time.Duration
 	changes  func(diag.PresenceChange)
+	c2d      *c2dFacts
+	settings sync.Mutex // serializes changes of the diagnostic settings
 }
 
 func newDiagnostics(st *store.Store, cfg Config, connected func() int) (*diagnostics, error) {
-	d := &diagnostics{st: st, extra: cfg.Events, retain: cfg.LogRetention, log: cfg.Logger.With("component", "diag")}
+	d := &diagnostics{st: st, extra: cfg.Events, retain: cfg.LogRetention, log: cfg.Logger.With("component", "diag"), c2d: newC2DFacts()}
+	rid, location := st.LogResource()
+	d.exporter = diag.NewExporter(diag.ExportOptions{ResourceID: rid, Location: location, Logger: d.log})
 	var err error
-	if d.rec, err = diag.New(diag.Options{Sink: st, Logger: cfg.Logger.With("component", "diag"), FlushEvery: time.Second}); err != nil {
+	if d.rec, err = diag.New(diag.Options{Sink: st, Logger: cfg.Logger.With("component", "diag"), FlushEvery: 50 * time.Millisecond,
+		Export: d.exporter.Export}); err != nil {
 		return nil, err
 	}
-	if d.metrics, err = metrics.New(metrics.Options{
+	m, err := metrics.New(metrics.Options{
 		Connected: connected,
 		TotalDevices: func(ctx context.Context) (int, error) {
 			total, _, _, err := st.DeviceCounts(ctx)
@@ -39,9 +50,19 @@ func newDiagnostics(st *store.Store, cfg Config, connected func() int) (*diagnos
 		},
 		LogQueue: d.rec.Queued, LogDropped: d.rec.Dropped,
 		Sink: metricSink{st}, Grain: cfg.MetricsGrain, Logger: cfg.Logger.With("component", "metrics"),
-	}); err != nil {
+		Exports: d.exportStats,
+	})
+	if err != nil {
 		return nil, err
 	}
+	d.metrics = &observer{Metrics: m, rec: d.rec, c2d: d.c2d}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := loadSettings(ctx, st)
+	if err != nil {
+		d.log.Error("diagnostic settings unreadable; using the defaults (every category, to the store only)", "err", err)
+	}
+	d.apply(s)
 	d.presence = diag.NewPresence(cfg.PresenceGrace, &diag.Sequencer{}, func(c diag.PresenceChange) {
 		if d.changes != nil {
 			d.changes(c)
@@ -70,6 +91,8 @@ func (d *diagnostics) run(ctx context.Context) error {
 		defer t.Stop()
 		trim := time.NewTicker(time.Hour)
 		defer trim.Stop()
+		sweep := time.NewTicker(time.Minute)
+		defer sweep.Stop()
 		d.trimLogs(ctx)
 		for {
 			select {
@@ -79,10 +102,14 @@ func (d *diagnostics) run(ctx context.Context) error {
 				d.presence.Tick(now)
 			case <-trim.C:
 				d.trimLogs(ctx)
+			case now := <-sweep.C:
+				d.c2d.sweep(now)
 			}
 		}
 	}()
-	return d.rec.Run(ctx)
+	err := d.rec.Run(ctx)
+	d.exporter.Close(5 * time.Second) // the last batches to the file and HTTP destinations
+	return err
 }
 
 func (d *diagnostics) trimLogs(ctx context.Context) {
