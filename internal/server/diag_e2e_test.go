@@ -150,17 +150,13 @@ func (d *mqttDevice) subscribe(filters ...string) {
 }
 
 // TestDiagnosticsEndToEnd drives a running hub as a service and a device
-// would and checks every category's rows and the file destination. It
-// needs server.go to wire the diagnostics into the API (apiOptions); until
-// then it is skipped.
+// would and checks every category's rows and the file destination.
 func TestDiagnosticsEndToEnd(t *testing.T) {
 	h := hubtest.Start(t, func(c *server.Config) { c.DeviceRate = 1 })
 	ctx := context.Background()
 	c := h.Client(t, h.Owner)
 	file := filepath.Join(t.TempDir(), "diagnostics.jsonl")
-	if _, err := c.PutDiagnosticSettings(ctx, wire.DiagnosticSettings{File: &wire.DiagnosticFile{Path: file}}); tether.ErrorCode(err) == tether.ServiceUnavailable {
-		t.Skip("server.go does not wire the diagnostics into the API yet (api.Options from diagnostics.apiOptions)")
-	} else if err != nil {
+	if _, err := c.PutDiagnosticSettings(ctx, wire.DiagnosticSettings{File: &wire.DiagnosticFile{Path: file}}); err != nil {
 		t.Fatal(err)
 	}
 

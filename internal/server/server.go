@@ -103,10 +103,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			s.log.Error("lifecycle event dropped: the outbox writer is behind", "device", c.DeviceID, "state", c.State)
 		}
 	}
-	svc, err := newAPI(cfg.Hostname, s.st, s.events, &api.Options{Events: s.events,
+	svc, err := newAPI(cfg.Hostname, s.st, s.events, s.diag.apiOptions(&api.Options{Events: s.events,
 		Logger: s.log.With("component", "api"), Methods: methods{s.gw}, Connected: s.gw.Connected,
 		C2D: c2dQueue{s.st, s.gw}, Telemetry: telemetrySource{s.stream, s.st}, Changes: changes{s.gw},
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (s *Server) maintain(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case now := <-t.C:
-			if n, err := s.st.ExpireC2D(ctx, now); err != nil && ctx.Err() == nil {
+			if n, err := s.diag.expireC2D(ctx, now); err != nil && ctx.Err() == nil {
 				s.log.Error("expire C2D messages", "err", err)
 			} else if n > 0 {
 				s.log.Info("expired C2D messages", "count", n)
