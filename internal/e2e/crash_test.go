@@ -6,14 +6,17 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -232,15 +235,48 @@ func stormClient(addr string, pool *x509.CertPool, host string, devices []int, k
 // storm of 200 devices, restarts it on the same data folder and checks
 // that the stores open cleanly, every device is still registered, and
 // every connect and disconnect that happened at least 2 s (two flush
-// intervals) before the kill has its row in logs.db.
-//
-// Not covered yet: the lifecycle-event outbox across the crash.
+// intervals) before the kill has its row in logs.db, and that the
+// DeviceCreated events waiting in the outbox at the kill are all delivered
+// after the restart.
 func TestCrashRecovery(t *testing.T) {
 	bin := tetherBinary(t)
 	dir := t.TempDir()
 	p := startServe(t, bin, dir)
 	api := p.apiClient(t, bin, dir)
 	const nDevices, workers = 200, 8
+	// A lifecycle-event receiver that refuses everything until the hub has
+	// crashed and restarted: the DeviceCreated events must wait in the
+	// outbox across the kill -9 and be delivered afterwards.
+	var accept atomic.Bool
+	var recvMu sync.Mutex
+	created := map[string]bool{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !accept.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		var evs []struct {
+			EventType string `json:"eventType"`
+			Data      struct {
+				DeviceID string `json:"deviceId"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&evs); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		recvMu.Lock()
+		for _, e := range evs {
+			if e.EventType == "Microsoft.Devices.DeviceCreated" {
+				created[e.Data.DeviceID] = true
+			}
+		}
+		recvMu.Unlock()
+	}))
+	defer recv.Close()
+	if _, _, err := api.PutEventSubscription(context.Background(), wire.EventSubscription{Name: "crash", URL: recv.URL, Types: []string{"DeviceCreated"}}); err != nil {
+		t.Fatal(err)
+	}
 	keys := make([]tether.Secret, nDevices)
 	var wg sync.WaitGroup
 	errs := make(chan error, nDevices)
@@ -285,6 +321,21 @@ func TestCrashRecovery(t *testing.T) {
 
 	p = startServe(t, bin, dir) // new ports; the store must open
 	api = p.apiClient(t, bin, dir)
+	accept.Store(true)
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		recvMu.Lock()
+		n := len(created)
+		recvMu.Unlock()
+		if n == nDevices {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("outbox: %d of %d DeviceCreated events delivered after the crash and restart", n, nDevices)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	devs, err := api.Devices(context.Background())
 	if err != nil {
 		t.Fatal(err)
