@@ -48,6 +48,13 @@ type conn struct {
 	msgsIn       atomic.Int64
 	msgsOut      atomic.Int64
 
+	// raw, when set, is the TCP socket under TLS: an idle connection waits
+	// for it to become readable on a goroutine of minimal stack (park).
+	raw     syscall.RawConn
+	peek    [1]byte // a byte read by buffered, not yet consumed
+	hasPeek bool
+	peekErr error // an error met by buffered, for the next read
+
 	closed atomic.Bool
 	mu     sync.Mutex
 	reason tether.Reason
@@ -105,7 +112,6 @@ func (c *conn) start() bool {
 // the registry lookup and the signature check grew stays with the
 // goroutine that did them, and an idle device costs only this one's.
 func (c *conn) loop() {
-	defer c.g.untrack(c)
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(c.idle))
 		err := c.readPacket(c.handle)
@@ -113,8 +119,70 @@ func (c *conn) loop() {
 			c.readFailed(err)
 			break
 		}
+		if c.raw != nil && !c.buffered() {
+			c.g.wg.Add(1)
+			go c.park()
+			return
+		}
 	}
+	c.end()
+}
+
+// end cleans up after the connection's last read.
+func (c *conn) end() {
 	c.finish()
+	c.g.untrack(c)
+}
+
+// buffered reports whether a packet may be waiting in crypto/tls or the
+// socket. It tries to read one byte with a deadline that has passed: a
+// byte is kept for the next read; a timeout (which crypto/tls does not
+// treat as fatal) means nothing is waiting; another error is kept for the
+// next read.
+func (c *conn) buffered() bool {
+	c.nc.SetReadDeadline(time.Now())
+	n, err := c.nc.Read(c.peek[:])
+	if n == 1 {
+		c.hasPeek = true
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	c.peekErr = err
+	return true
+}
+
+// park waits for the socket to become readable, or for the keep-alive
+// deadline, on a fresh goroutine: its stack stays at the minimum while
+// the device is idle, where a goroutine blocked inside crypto/tls's Read
+// keeps the larger stack that the read path needs. When data arrives the
+// same goroutine reads on (loop).
+func (c *conn) park() {
+	defer c.g.wg.Done()
+	c.nc.SetReadDeadline(c.lastActive().Add(c.idle))
+	waited := false
+	err := c.raw.Read(func(uintptr) bool { w := waited; waited = true; return w })
+	if err != nil {
+		c.readFailed(err)
+		c.end()
+		return
+	}
+	c.loop()
+}
+
+// Read reads from the connection, first the byte buffered kept.
+func (c *conn) Read(p []byte) (int, error) {
+	if c.hasPeek && len(p) > 0 {
+		p[0], c.hasPeek = c.peek[0], false
+		return 1, nil
+	}
+	if err := c.peekErr; err != nil {
+		c.peekErr = nil
+		return 0, err
+	}
+	return c.nc.Read(p)
 }
 
 // errClientDisconnect ends the read loop after a DISCONNECT.
@@ -167,7 +235,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // handle; the buffer is reused afterwards, so handle copies what it keeps.
 func (c *conn) readPacket(handle func(*packets.Packet, []byte) error) error {
 	var hdr [1]byte
-	if _, err := io.ReadFull(c.nc, hdr[:]); err != nil {
+	if _, err := io.ReadFull(c, hdr[:]); err != nil {
 		return err
 	}
 	var fh packets.FixedHeader
@@ -193,7 +261,7 @@ func (c *conn) readPacket(handle func(*packets.Packet, []byte) error) error {
 		*bp = make([]byte, n)
 	}
 	buf := (*bp)[:n]
-	if _, err := io.ReadFull(c.nc, buf); err != nil {
+	if _, err := io.ReadFull(c, buf); err != nil {
 		return err
 	}
 	c.bytesIn.Add(int64(n + 2))
@@ -207,7 +275,7 @@ func (c *conn) readLength() (int, error) {
 	var b [1]byte
 	n, mult := 0, 1
 	for i := 0; i < 4; i++ {
-		if _, err := io.ReadFull(c.nc, b[:]); err != nil {
+		if _, err := io.ReadFull(c, b[:]); err != nil {
 			return 0, err
 		}
 		n += int(b[0]&127) * mult

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"syscall"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,10 +173,17 @@ func (g *Gateway) handshake(nc net.Conn, cfg *tls.Config) {
 	st := tc.ConnectionState()
 	c := g.newConn(tc, tether.ProtocolMQTT, start)
 	c.tlsVersion, c.cipher = tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
 	if !c.start() {
 		return
 	}
 	g.wg.Add(1)
+	if c.raw != nil && !c.buffered() {
+		go c.park()
+		return
+	}
 	go func() {
 		defer g.wg.Done()
 		c.loop()
