@@ -67,6 +67,11 @@ func openHub(ctx context.Context, g *globals) (*hubConn, error) {
 	opts := hubclient.Options{ConnectionString: cs, HTTPClient: &http.Client{Transport: hubclient.HandlerTransport(admin.Handler())}}
 	if ri, ok := server.Running(g.dataDir); ok {
 		if httpc, err := httpClient(g); err == nil && reachable(ri.HTTPSAddr) {
+			// The certificate covers the hub's host name, not necessarily
+			// the address it listens on: check it against the name.
+			if tr, ok := httpc.Transport.(*http.Transport); ok && httpc != http.DefaultClient && ri.Hostname != "" {
+				tr.TLSClientConfig.ServerName = ri.Hostname
+			}
 			opts.HTTPClient, opts.BaseURL = httpc, "https://"+ri.HTTPSAddr
 		}
 	}

@@ -9,10 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"syscall"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tether-iot/tether"
