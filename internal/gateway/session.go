@@ -137,6 +137,7 @@ func (g *Gateway) Kick(deviceID string, reason tether.Reason, detail string) boo
 		}
 		if reason == tether.ReasonDeviceDeleted && (id == deviceID || strings.HasPrefix(id, deviceID+"/")) {
 			delete(g.sessions, id)
+			defer g.queueSession(id, -1)
 		}
 	}
 	g.mu.Unlock()

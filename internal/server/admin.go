@@ -66,7 +66,7 @@ func OpenAdmin(ctx context.Context, o AdminOptions) (*Admin, error) {
 		st.Close()
 		return nil, err
 	}
-	ev, err := newEvents(st, a.hostname, slog.New(slog.DiscardHandler))
+	ev, err := newEvents(st, a.hostname, "", slog.New(slog.DiscardHandler))
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -121,9 +121,12 @@ func policyConnectionString(ctx context.Context, st *store.Store, host, name str
 }
 
 // newEvents builds the lifecycle-event publisher over st.
-func newEvents(st *store.Store, hostname string, log *slog.Logger) (*events.Events, error) {
+func newEvents(st *store.Store, hostname, resourceID string, log *slog.Logger) (*events.Events, error) {
 	hub, _, _ := strings.Cut(hostname, ".")
-	return events.New(events.Options{Store: eventStore{st}, HubName: hub, Logger: log})
+	if resourceID == "" {
+		resourceID = store.DefaultResourceID
+	}
+	return events.New(events.Options{Store: eventStore{st}, HubName: hub, Topic: resourceID, Logger: log})
 }
 
 // newAPI builds the service API over st; device creations and deletions

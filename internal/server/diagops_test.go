@@ -65,7 +65,7 @@ func newDiagHub(t *testing.T, dataDir string) *diagHub {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.exporter.Close(time.Second) })
-	ev, err := newEvents(st, "localhost", cfg.Logger)
+	ev, err := newEvents(st, "localhost", "", cfg.Logger)
 	if err != nil {
 		t.Fatal(err)
 	}

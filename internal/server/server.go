@@ -92,7 +92,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	gwRef = s.gw
-	if s.events, err = newEvents(s.st, cfg.Hostname, s.log.With("component", "events")); err != nil {
+	if s.events, err = newEvents(s.st, cfg.Hostname, cfg.ResourceID, s.log.With("component", "events")); err != nil {
 		return nil, err
 	}
 	s.presence = make(chan diag.PresenceChange, 4096)
