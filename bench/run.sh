@@ -17,7 +17,9 @@
 #   d2c       QoS 1 max: 10 publishers, 100 B, 10 s; tether stored vs acked
 #   latency   QoS 1 at 10,000 msg/s: PUBACK p50/p99
 #   silent    500 devices go silent with keep-alive 5 s: when the broker closes
-#   gobench   in-process Go benchmarks of internal/gateway (memory breakdown, CPU per connect)
+#   gobench   in-process Go benchmarks of internal/gateway (memory breakdown, CPU per
+#             PINGREQ and per connect, heap and CPU profiles)
+#   slope     tether holding 5,000 connections, for the marginal cost per connection
 #
 # Environment: WORK (/tmp/tether-bench), REPS (3), HOLD_N (19500), OUT
 # (bench/results/run-<time>.jsonl), TETHER_BIN (measure this binary instead of HEAD),
@@ -28,7 +30,7 @@ source "$(dirname "$0")/lib.sh"
 ulimit -n "$(ulimit -Hn)"
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(setup hold gcvars connect d2c latency silent gobench)
+[ ${#groups[@]} -gt 0 ] || groups=(setup hold gcvars slope connect d2c latency silent gobench)
 if [[ " ${groups[*]} " != *" setup "* ]] && { [ ! -x "$TETHER" ] || [ ! -s "$WORK/key.txt" ] || [ ! -x "$LG" ]; }; then
 	groups=(setup "${groups[@]}")
 fi
@@ -125,23 +127,34 @@ for g in "${groups[@]}"; do
 		;;
 	gobench)
 		# The gateway's own numbers, in process, from the committed tree in $WORK/src:
-		# server pinned to CPU 1, devices (a child process) to CPU 0.
+		# server pinned to CPU 1, devices (a child process) to CPU 0. Profiles are
+		# taken in a separate pass: heap profiling at rate 1 inflates the memory figures.
 		gb=$(dirname "$OUT")/gobench-${TL:0:7}.txt
 		prof=$WORK/prof
 		mkdir -p "$prof"
+		bench() { # VAR=value... PATTERN
+			local pat=${!#} envs=("${@:1:$#-1}")
+			# shellcheck disable=SC2046
+			env "${envs[@]}" TETHER_BENCH_CONNS="${GOBENCH_CONNS:-5000}" TETHER_BENCH_CONNECTS=3000 TETHER_BENCH_DEVICE_CPUS="$LG_CPU" \
+				$(pin_broker) go test ./internal/gateway -run '^$' -benchtime 1x -count 1 -bench "$pat"
+		}
 		(cd "$WORK/src"
-			for env in "" "GODEBUG=adaptivestackstart=0" "GOGC=50"; do
-				tag=${env//[^A-Za-z0-9]/_}
-				echo "### env: ${env:-default}"
-				# shellcheck disable=SC2086
-				env $env TETHER_BENCH_CONNS=${GOBENCH_CONNS:-5000} TETHER_BENCH_CONNECTS=3000 TETHER_BENCH_DEVICE_CPUS=$LG_CPU \
-					TETHER_BENCH_HEAPPROFILE="$prof/heap$tag.pprof" TETHER_BENCH_CPUPROFILE="$prof/cpu$tag.pprof" \
-					$(pin_broker) go test ./internal/gateway -run '^$' -bench 'IdleTLSConn|IdlePing|TLSConnect' -benchtime 1x -count 1
+			for env in GOGC= GOGC=50 GODEBUG=adaptivestackstart=0; do
+				echo "### env: $env"
+				bench "$env" 'IdleTLSConn|IdlePing|TLSConnect'
 			done
-			echo "### in-use heap with ${GOBENCH_CONNS:-5000} idle connections (gateway, default env)"
-			go tool pprof -sample_index=inuse_space -top -nodecount=25 "$prof/gateway-heap.pprof" 2>/dev/null
-			echo "### CPU of the connects (gateway, default env)"
-			go tool pprof -top -nodecount=25 "$prof/gateway-connect-cpu.pprof" 2>/dev/null) | tee "$gb"
+			echo "### profiles (gateway, default env; numbers inflated by profiling)"
+			bench TETHER_BENCH_HEAPPROFILE="$prof/heap.pprof" TETHER_BENCH_CPUPROFILE="$prof/cpu.pprof" 'IdleTLSConn/gateway|TLSConnect/gateway|IdlePing/gateway'
+			echo "### in-use heap with ${GOBENCH_CONNS:-5000} idle connections (gateway)"
+			go tool pprof -sample_index=inuse_space -top -nodecount=30 "$prof/gateway-heap.pprof" 2>/dev/null
+			echo "### CPU of the connects (gateway)"
+			go tool pprof -top -nodecount=30 "$prof/gateway-connect-cpu.pprof" 2>/dev/null
+			echo "### CPU of the PINGREQs (gateway)"
+			go tool pprof -top -nodecount=20 "$prof/gateway-ping-cpu.pprof" 2>/dev/null) | tee "$gb"
+		;;
+	slope)
+		# Marginal memory per connection: tether holding 5,000 vs $HOLD_N (see hold).
+		HOLD_N=5000 hold_once tether "$TLABEL"
 		;;
 	*) echo "unknown group $g" >&2; exit 2 ;;
 	esac
