@@ -162,8 +162,10 @@ func (c *conn) buffered() bool {
 func (c *conn) park() {
 	defer c.g.wg.Done()
 	c.nc.SetReadDeadline(c.lastActive().Add(c.idle))
-	waited := false
-	err := c.raw.Read(func(uintptr) bool { w := waited; waited = true; return w })
+	// Ask the socket itself: RawConn.Read forgets a readiness that came
+	// before it was called, so waiting without looking could miss data
+	// that arrived since buffered looked.
+	err := c.raw.Read(socketReadable)
 	if err != nil {
 		c.readFailed(err)
 		c.end()

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/tether-iot/tether"
@@ -173,9 +172,7 @@ func (g *Gateway) handshake(nc net.Conn, cfg *tls.Config) {
 	st := tc.ConnectionState()
 	c := g.newConn(tc, tether.ProtocolMQTT, start)
 	c.tlsVersion, c.cipher = tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)
-	if sc, ok := nc.(syscall.Conn); ok {
-		c.raw, _ = sc.SyscallConn()
-	}
+	c.raw = parkable(nc)
 	if !c.start() {
 		return
 	}

@@ -206,7 +206,7 @@ func TestDiagnosticsEndToEnd(t *testing.T) {
 			rows[cat] = append(rows[cat], row)
 		}
 		rs.Close()
-		if len(rows["DeviceTelemetry"]) > 0 && len(rows["C2DCommands"]) > 1 || time.Now().After(deadline) {
+		if len(rows["DeviceTelemetry"]) > 0 && len(rows["C2DCommands"]) > 1 && len(rows["Connections"]) > 1 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
