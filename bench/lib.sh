@@ -33,6 +33,17 @@ LG_CPU=${LG_CPU-0}
 SRC=${SRC-127.0.0.2-127.0.0.50}
 export BROKER_CPU
 
+# One benchmark at a time on this machine: every run uses the same ports, and
+# runs sharing $WORK share the pid file and the data folder. Sourcing this file
+# waits (up to BENCH_LOCK_WAIT seconds, default 1800) for the lock; it is held
+# until the script exits. Children never inherit it (9>&- below).
+BENCH_LOCK=${BENCH_LOCK:-/tmp/tether-bench.lock}
+exec 9>>"$BENCH_LOCK"
+if ! flock -n 9; then
+	printf 'waiting for %s: another benchmark is running (ports %s, %s)\n' "$BENCH_LOCK" "$TETHER_MQTT" "$MOSQ_TLS" >&2
+	flock -w "${BENCH_LOCK_WAIT:-1800}" 9 || { echo "gave up waiting for $BENCH_LOCK" >&2; exit 1; }
+fi
+
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 pin_broker() { if [ -n "$BROKER_CPU" ]; then echo taskset -c "$BROKER_CPU"; fi; }
@@ -75,7 +86,7 @@ tether_start() {
 	tether_stop
 	# shellcheck disable=SC2086
 	env ${TETHER_ENV:-} $(pin_broker) "$TETHER" --data "$DATA" serve --https-addr "$TETHER_HTTPS" --mqtt-addr "$TETHER_MQTT" \
-		--log-level warn "$@" >>"$WORK/tether.log" 2>&1 &
+		--log-level warn "$@" >>"$WORK/tether.log" 2>&1 9>&- &
 	echo $! >"$WORK/tether.pid"
 	for _ in $(seq 100); do
 		(exec 3<>/dev/tcp/127.0.0.1/${TETHER_MQTT##*:}) 2>/dev/null && break
@@ -108,7 +119,7 @@ mosq_start() {
 		printf '\n# tether'"'"'s certificate chain, for like-for-like TLS\nlistener %s 127.0.0.1\ncertfile %s\nkeyfile %s\n' \
 			"${MOSQ_TLS##*:}" "$DATA/tls/server.pem" "$DATA/tls/server-key.pem"
 	} >"$SH/conf/mosquitto-bench.conf"
-	(cd "$SH" && MOSQ_CONF=conf/mosquitto-bench.conf ./scripts/broker.sh start mosquitto >&2)
+	(cd "$SH" && MOSQ_CONF=conf/mosquitto-bench.conf ./scripts/broker.sh start mosquitto >&2 9>&-)
 }
 mosq_stop() { (cd "$SH" && ./scripts/broker.sh stop mosquitto >&2); }
 
@@ -116,7 +127,7 @@ mosq_stop() { (cd "$SH" && ./scripts/broker.sh stop mosquitto >&2); }
 lg() {
 	local cmd=$1 label=$2 name=$3
 	shift 3
-	$(pin_lg) "$LG" "$cmd" "$@" -label "$label" -name "$name" -json "$OUT" -q
+	$(pin_lg) "$LG" "$cmd" "$@" -label "$label" -name "$name" -json "$OUT" -q 9>&-
 	sleep 2
 }
 

@@ -20,6 +20,9 @@
 #   gobench   in-process Go benchmarks of internal/gateway (memory breakdown, CPU per
 #             PINGREQ and per connect, heap and CPU profiles)
 #   slope     tether holding 5,000 connections, for the marginal cost per connection
+#   gctrace   one tether hold under GODEBUG=gctrace=1 (bench/results/gctrace-<commit>.txt); not in the default list
+#   perf      perf call-graph profiles of tether during connects, an idle hold and
+#             QoS 1 at 10,000 msg/s (bench/results/perf-<commit>/*.txt); not in the default list
 #
 # Environment: WORK (/tmp/tether-bench), REPS (3), HOLD_N (19500), OUT
 # (bench/results/run-<time>.jsonl), TETHER_BIN (measure this binary instead of HEAD),
@@ -52,6 +55,17 @@ hold_once() { # broker label
 		lg hold "$label" "hold-tls-$HOLD_N" $(tether_flags) "${srcf[@]}" -n "$HOLD_N" -c 50 -keepalive 60 -hold 20s
 		tether_stop
 	fi
+}
+
+# profiles: the top of the gateway's heap and CPU profiles taken by gobench.
+profiles() {
+	local prof=$WORK/prof
+	echo "### in-use heap with ${GOBENCH_CONNS:-5000} idle connections (gateway)"
+	go tool pprof -sample_index=inuse_space -top -nodecount=30 "$prof/gateway-heap.pprof"
+	echo "### CPU of the connects (gateway)"
+	go tool pprof -top -nodecount=30 "$prof/gateway-connect-cpu.pprof"
+	echo "### CPU of the PINGREQs (gateway)"
+	go tool pprof -top -nodecount=20 "$prof/gateway-ping-cpu.pprof"
 }
 
 for g in "${groups[@]}"; do
@@ -99,12 +113,13 @@ for g in "${groups[@]}"; do
 				-topic 'devices/{id}/messages/events/'
 			sleep 3 # unacknowledged messages still committing
 			read -r stored distinct < <(telemetry_count "$before" | tr '|' ' ')
+			appended=$(($(telemetry_last) - before)) # seq is contiguous: immune to the stream's trim (1M rows)
 			last=$(tail -1 "$OUT")
 			sent=$(jq -r .pub_sent <<<"$last")
 			acked=$(jq -r .pub_acked <<<"$last")
 			line=$(jq -cn --arg lbl "$TLABEL" --arg nm "$name-stored" --argjson sent "$sent" --argjson acked "$acked" \
-				--argjson stored "$stored" --argjson distinct "$distinct" --argjson before "$before" \
-				'{test: "stored", label: $lbl, name: $nm, pub_sent: $sent, pub_acked: $acked, stored: $stored,
+				--argjson stored "$stored" --argjson distinct "$distinct" --argjson before "$before" --argjson appended "$appended" \
+				'{test: "stored", label: $lbl, name: $nm, pub_sent: $sent, pub_acked: $acked, appended: $appended, stored: $stored,
 				  stored_distinct: $distinct, acked_not_stored_min: ([0, $acked - $distinct] | max),
 				  sent_not_stored: ($sent - $distinct), seq_before: $before, time: (now | todate)}')
 			record "$line"
@@ -145,12 +160,41 @@ for g in "${groups[@]}"; do
 			done
 			echo "### profiles (gateway, default env; numbers inflated by profiling)"
 			bench TETHER_BENCH_HEAPPROFILE="$prof/heap.pprof" TETHER_BENCH_CPUPROFILE="$prof/cpu.pprof" 'IdleTLSConn/gateway|TLSConnect/gateway|IdlePing/gateway'
-			echo "### in-use heap with ${GOBENCH_CONNS:-5000} idle connections (gateway)"
-			go tool pprof -sample_index=inuse_space -top -nodecount=30 "$prof/gateway-heap.pprof" 2>/dev/null
-			echo "### CPU of the connects (gateway)"
-			go tool pprof -top -nodecount=30 "$prof/gateway-connect-cpu.pprof" 2>/dev/null
-			echo "### CPU of the PINGREQs (gateway)"
-			go tool pprof -top -nodecount=20 "$prof/gateway-ping-cpu.pprof" 2>/dev/null) | tee "$gb"
+			profiles) 2>&1 | tee "$gb"
+		;;
+	profiles) profiles ;;
+	perf)
+		# Where tether's CPU goes (perf, call graphs) during 5,000 connects, an idle
+		# hold of $HOLD_N with keep-alive pings, and QoS 1 at 10,000 msg/s.
+		pdir=$(dirname "$OUT")/perf-${TL:0:7}
+		mkdir -p "$pdir"
+		perf_run() { # NAME DELAY SECONDS -- loadgen args
+			local name=$1 delay=$2 secs=$3 pid
+			shift 4
+			pid=$(cat "$WORK/tether.pid")
+			(sleep "$delay"; perf record -F 999 -g -p "$pid" -o "$WORK/perf-$name.data" -- sleep "$secs" >/dev/null 2>&1) &
+			lg "$@"
+			wait $! || true
+			{ perf report -i "$WORK/perf-$name.data" --children --sort sym -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -150; } >"$pdir/$name.txt" || true
+		}
+		tether_start --device-rate "$DEVICE_RATE"
+		# shellcheck disable=SC2046
+		perf_run connect 0.5 6 -- connect "$TLABEL perf" connect-perf $(tether_flags) "${srcf[@]}" -n 5000 -c 50
+		# shellcheck disable=SC2046
+		perf_run d2c-10k 3 6 -- pubsub "$TLABEL perf" qos1-rate10000-perf $(tether_flags) -pubs 10 -subs 0 -qos 1 -size 100 \
+			-duration 10s -rate 10000 -topic 'devices/{id}/messages/events/'
+		tether_stop
+		tether_start
+		# shellcheck disable=SC2046
+		perf_run idle-hold 22 15 -- hold "$TLABEL perf" hold-perf $(tether_flags) "${srcf[@]}" -n "$HOLD_N" -c 50 -keepalive 60 -hold 30s
+		tether_stop
+		;;
+	gctrace)
+		# The Go runtime's own account of a hold: live heap, heap goal and stack scan
+		# size at every GC (GODEBUG=gctrace=1 on tether's stderr).
+		: >"$WORK/tether.log"
+		TETHER_ENV=GODEBUG=gctrace=1 hold_once tether "$TLABEL gctrace"
+		grep -E '^gc ' "$WORK/tether.log" >"$(dirname "$OUT")/gctrace-${TL:0:7}.txt" || true
 		;;
 	slope)
 		# Marginal memory per connection: tether holding 5,000 vs $HOLD_N (see hold).
