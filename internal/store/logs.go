@@ -3,15 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"math"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,9 +18,6 @@ import (
 // The logs file's schema: its embedded migration folder. It has its own
 // embed.FS (migrationFiles in migrate.go lists the other two folders).
 const logsSchema = "migrations-logs"
-
-//go:embed migrations-logs/*.sql
-var logsMigrationFiles embed.FS
 
 // DefaultResourceID is the Azure resource ID the hub logs under when
 // Options.ResourceID is empty.
@@ -435,7 +429,7 @@ func (s *Store) LogsDB() *sql.DB { return s.logs.r }
 // openLogsFile opens the logs file at path as openFile opens the other
 // two: a write connection (WAL, synchronous=NORMAL, BEGIN IMMEDIATE) and a
 // read-only pool. It differs in that its migrations come from
-// logsMigrationFiles, and in two settings of the writer: a 16 MiB page
+// migrations-logs, and in two settings of the writer: a 16 MiB page
 // cache, which keeps more of the device index's pages at hand, and a
 // checkpoint every 64 MiB of WAL rather than every 4 MiB, so that a page
 // of that index, which every batch changes, is copied into the database
@@ -466,7 +460,7 @@ func openLogsFile(ctx context.Context, path string, logger *slog.Logger) (w, r *
 		w.Close()
 		return nil, nil, openError(path, err)
 	}
-	from, to, err := migrateFS(ctx, w, path, logsMigrationFiles, logsSchema)
+	from, to, err := migrate(ctx, w, path, logsSchema)
 	if err != nil {
 		w.Close()
 		return nil, nil, err
@@ -490,72 +484,4 @@ func openLogsFile(ctx context.Context, path string, logger *slog.Logger) (w, r *
 	}
 	logger.Info("store opened", "path", path, "schema", to)
 	return w, r, nil
-}
-
-// migrateFS is migrate (migrate.go) for migrations in any file system:
-// it brings the database at path up to the newest schema of the folder
-// dir of fsys in one write transaction and returns the versions before
-// and after.
-func migrateFS(ctx context.Context, db *sql.DB, path string, fsys fs.FS, dir string) (from, to int, err error) {
-	ms, err := readMigrationsFS(fsys, dir)
-	if err != nil {
-		return 0, 0, fmt.Errorf("open store %s: %w", path, err)
-	}
-	to = len(ms)
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, 0, openError(path, err)
-	}
-	defer tx.Rollback()
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&from); err != nil {
-		return 0, 0, openError(path, err)
-	}
-	if from > to {
-		return from, to, newerSchemaError(path, from, to)
-	}
-	// Reading the schema also finds a corrupt first page.
-	var objects int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&objects); err != nil {
-		return 0, 0, openError(path, err)
-	}
-	if from == 0 && objects > 0 {
-		return 0, 0, corruptError(path, fmt.Errorf("it is SQLite with %d schema objects but no Tether schema version", objects))
-	}
-	if from == to {
-		return from, to, nil
-	}
-	for _, m := range ms[from:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return 0, 0, openError(path, fmt.Errorf("migration %s: %w", m.name, err))
-		}
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", to)); err != nil {
-		return 0, 0, openError(path, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, openError(path, err)
-	}
-	return from, to, nil
-}
-
-// readMigrationsFS is readMigrations (migrate.go) for any file system.
-func readMigrationsFS(fsys fs.FS, dir string) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for i, e := range entries { // ReadDir sorts by name
-		num, _, _ := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || v != i+1 {
-			return nil, fmt.Errorf("migration %s: want a name starting %04d_", e.Name(), i+1)
-		}
-		b, err := fs.ReadFile(fsys, dir+"/"+e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	return ms, nil
 }

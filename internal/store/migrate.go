@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-//go:embed migrations/*.sql migrations-telemetry/*.sql
+//go:embed migrations/*.sql migrations-telemetry/*.sql migrations-logs/*.sql
 var migrationFiles embed.FS
 
 // migration is one embedded schema step, which takes the database from
