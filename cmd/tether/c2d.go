@@ -58,21 +58,18 @@ them in lower case.
 			default:
 				return usagef("--ack %q: use none, positive, negative or full", m.Ack)
 			}
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				res, err := h.client.SendC2D(cmd.Context(), args[0], m)
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), res)
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "queued message %s for %s (expires %s; %d waiting for the device)\n",
+					res.MessageID, res.DeviceID, fmtTime(res.ExpiryTime), res.PendingCount)
 				return err
-			}
-			defer h.Close()
-			res, err := h.client.SendC2D(cmd.Context(), args[0], m)
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), res)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "queued message %s for %s (expires %s; %d waiting for the device)\n",
-				res.MessageID, res.DeviceID, fmtTime(res.ExpiryTime), res.PendingCount)
-			return err
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -151,24 +148,21 @@ func newC2DPurgeCmd(g *globals) *cobra.Command {
 		Short: "Drop every cloud-to-device message waiting for a device",
 		Args:  exactArgs(1, "a device ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				res, err := h.client.PurgeC2D(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), res)
+				}
+				noun := "messages"
+				if res.TotalMessagesPurged == 1 {
+					noun = "message"
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "purged %d %s from the queue of %s\n", res.TotalMessagesPurged, noun, res.DeviceID)
 				return err
-			}
-			defer h.Close()
-			res, err := h.client.PurgeC2D(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), res)
-			}
-			noun := "messages"
-			if res.TotalMessagesPurged == 1 {
-				noun = "message"
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "purged %d %s from the queue of %s\n", res.TotalMessagesPurged, noun, res.DeviceID)
-			return err
+			})
 		},
 	}
 }

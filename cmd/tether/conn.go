@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tether-iot/tether/internal/hubclient"
 	"github.com/tether-iot/tether/internal/server"
 	"github.com/tether-iot/tether/sas"
@@ -31,6 +33,16 @@ func (h *hubConn) Close() {
 }
 
 func (h *hubConn) hostname() string { return h.cs.HostName }
+
+// withHub opens the hub the flags name, runs fn on it and closes it.
+func withHub(cmd *cobra.Command, g *globals, fn func(h *hubConn) error) error {
+	h, err := openHub(cmd.Context(), g)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return fn(h)
+}
 
 // openHub connects to the hub the flags name.
 func openHub(ctx context.Context, g *globals) (*hubConn, error) {

@@ -95,18 +95,15 @@ func newDeviceCreateCmd(g *globals) *cobra.Command {
 		Short: "Register a device; keys are generated unless given",
 		Args:  exactArgs(1, "a device ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			d := wire.Device{DeviceID: args[0], Status: string(tether.StatusEnabled)}
-			f.apply(cmd, &d)
-			d, err = h.client.CreateDevice(cmd.Context(), d)
-			if err != nil {
-				return err
-			}
-			return g.printDevice(cmd, d)
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				d := wire.Device{DeviceID: args[0], Status: string(tether.StatusEnabled)}
+				f.apply(cmd, &d)
+				d, err = h.client.CreateDevice(cmd.Context(), d)
+				if err != nil {
+					return err
+				}
+				return g.printDevice(cmd, d)
+			})
 		},
 	}
 	f.register(cmd)
@@ -119,19 +116,16 @@ func newDeviceListCmd(g *globals) *cobra.Command {
 		Short: "List devices",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			ds, err := h.client.Devices(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), ds)
-			}
-			return printDevices(cmd.OutOrStdout(), ds)
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				ds, err := h.client.Devices(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), ds)
+				}
+				return printDevices(cmd.OutOrStdout(), ds)
+			})
 		},
 	}
 }
@@ -142,16 +136,13 @@ func newDeviceShowCmd(g *globals) *cobra.Command {
 		Short: "Show a device (keys only with --output json)",
 		Args:  exactArgs(1, "a device ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			d, err := h.client.Device(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return g.printDevice(cmd, d)
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				d, err := h.client.Device(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return g.printDevice(cmd, d)
+			})
 		},
 	}
 }
@@ -225,19 +216,16 @@ func newDeviceDeleteCmd(g *globals) *cobra.Command {
 		Short: "Remove a device and its twin",
 		Args:  exactArgs(1, "a device ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				if err := h.client.DeleteDevice(cmd.Context(), args[0], etag); err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), map[string]string{"deleted": args[0]})
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "deleted device %s\n", args[0])
 				return err
-			}
-			defer h.Close()
-			if err := h.client.DeleteDevice(cmd.Context(), args[0], etag); err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), map[string]string{"deleted": args[0]})
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "deleted device %s\n", args[0])
-			return err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&etag, "etag", "*", "delete only if the device still has this ETag")
@@ -251,24 +239,21 @@ func newDeviceConnStringCmd(g *globals) *cobra.Command {
 		Short: "Print a device's connection string",
 		Args:  exactArgs(1, "a device ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				d, err := h.client.Device(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				cs, err := deviceConnectionString(h.hostname(), d, key)
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), map[string]string{"connectionString": cs.String()})
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), cs.String())
 				return err
-			}
-			defer h.Close()
-			d, err := h.client.Device(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			cs, err := deviceConnectionString(h.hostname(), d, key)
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), map[string]string{"connectionString": cs.String()})
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), cs.String())
-			return err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&key, "key", "primary", "which key: primary or secondary")

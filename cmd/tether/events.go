@@ -49,19 +49,16 @@ keeps its secret unless --secret is given).
 				rand.Read(b[:])
 				in.Name = "sub-" + hex.EncodeToString(b[:])
 			}
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			s, created, err := h.client.PutEventSubscription(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), s)
-			}
-			return printSubscribed(cmd.OutOrStdout(), s, created)
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				s, created, err := h.client.PutEventSubscription(cmd.Context(), in)
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), s)
+				}
+				return printSubscribed(cmd.OutOrStdout(), s, created)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -92,33 +89,30 @@ func newEventsListCmd(g *globals) *cobra.Command {
 		Short: "List the event subscriptions and their delivery state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			subs, err := h.client.EventSubscriptions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), subs)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSCHEMA\tTYPES\tURL\tPENDING\tDEAD\tSTATE")
-			for _, s := range subs {
-				state := "ok"
-				if s.NextAttemptTime != nil {
-					noun := "failures"
-					if s.ConsecutiveFailures == 1 {
-						noun = "failure"
-					}
-					state = fmt.Sprintf("backing off after %d %s, next attempt %s", s.ConsecutiveFailures, noun, fmtTime(*s.NextAttemptTime))
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				subs, err := h.client.EventSubscriptions(cmd.Context())
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.Name, s.Schema, strings.Join(s.Types, ","), s.URL,
-					s.PendingCount, s.DeadCount, state)
-			}
-			return tw.Flush()
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), subs)
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tSCHEMA\tTYPES\tURL\tPENDING\tDEAD\tSTATE")
+				for _, s := range subs {
+					state := "ok"
+					if s.NextAttemptTime != nil {
+						noun := "failures"
+						if s.ConsecutiveFailures == 1 {
+							noun = "failure"
+						}
+						state = fmt.Sprintf("backing off after %d %s, next attempt %s", s.ConsecutiveFailures, noun, fmtTime(*s.NextAttemptTime))
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.Name, s.Schema, strings.Join(s.Types, ","), s.URL,
+						s.PendingCount, s.DeadCount, state)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -129,19 +123,16 @@ func newEventsDeleteCmd(g *globals) *cobra.Command {
 		Short: "Delete an event subscription and the events waiting for it",
 		Args:  exactArgs(1, "a subscription name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				if err := h.client.DeleteEventSubscription(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), map[string]string{"deleted": args[0]})
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "deleted event subscription %s\n", args[0])
 				return err
-			}
-			defer h.Close()
-			if err := h.client.DeleteEventSubscription(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), map[string]string{"deleted": args[0]})
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "deleted event subscription %s\n", args[0])
-			return err
+			})
 		},
 	}
 }
@@ -160,19 +151,16 @@ latency, and the outcome: delivered, retry (and when) or dead (given up on).`,
 			if limit < 1 || limit > 1000 {
 				return usagef("--limit %d: use 1 to 1000", limit)
 			}
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			ds, err := h.client.EventDeliveries(cmd.Context(), sub, limit)
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), ds)
-			}
-			return printDeliveries(cmd.OutOrStdout(), ds)
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				ds, err := h.client.EventDeliveries(cmd.Context(), sub, limit)
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), ds)
+				}
+				return printDeliveries(cmd.OutOrStdout(), ds)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&sub, "subscription", "", "only this subscription's attempts")

@@ -16,20 +16,17 @@ func newHubCmd(g *globals) *cobra.Command {
 			if g.connectionString != "" {
 				return usagef("hub connection-string reads the local --data folder; a remote hub does not reveal its policy keys")
 			}
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				c, err := h.admin.PolicyConnectionString(cmd.Context(), policy)
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), map[string]string{"policy": policy, "connectionString": c.String()})
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), c.String())
 				return err
-			}
-			defer h.Close()
-			c, err := h.admin.PolicyConnectionString(cmd.Context(), policy)
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), map[string]string{"policy": policy, "connectionString": c.String()})
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), c.String())
-			return err
+			})
 		},
 	}
 	cs.Flags().StringVar(&policy, "policy", "iothubowner", "policy name: iothubowner, service, device, registryRead, registryReadWrite")

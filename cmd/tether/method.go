@@ -36,19 +36,16 @@ connected is an error: DeviceNotOnline (404103).`,
 			if call.ConnectTimeoutInSeconds, err = wholeSeconds("--connect-timeout", connectTimeout, 0, 300*time.Second); err != nil {
 				return err
 			}
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			res, err := h.client.InvokeMethod(cmd.Context(), args[0], call)
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), res)
-			}
-			return printMethodResult(cmd.OutOrStdout(), res)
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				res, err := h.client.InvokeMethod(cmd.Context(), args[0], call)
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), res)
+				}
+				return printMethodResult(cmd.OutOrStdout(), res)
+			})
 		},
 	}
 	f := invoke.Flags()

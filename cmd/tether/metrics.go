@@ -39,25 +39,22 @@ It reads the /metrics of the hub --connection-string names, or of the tether
 serve running on --data. --all adds the Go runtime and process metrics.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			if h.admin != nil {
-				if ri, ok := server.Running(g.dataDir); !ok || !reachable(ri.HTTPSAddr) {
-					return fmt.Errorf("no tether serve is running on %s; metrics live in the running hub (start it, or give --connection-string of a remote hub)", g.dataDir)
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				if h.admin != nil {
+					if ri, ok := server.Running(g.dataDir); !ok || !reachable(ri.HTTPSAddr) {
+						return fmt.Errorf("no tether serve is running on %s; metrics live in the running hub (start it, or give --connection-string of a remote hub)", g.dataDir)
+					}
 				}
-			}
-			samples, err := h.client.Metrics(cmd.Context())
-			if err != nil {
-				return err
-			}
-			vals := metricValues(samples, all)
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), vals)
-			}
-			return printMetrics(cmd.OutOrStdout(), vals)
+				samples, err := h.client.Metrics(cmd.Context())
+				if err != nil {
+					return err
+				}
+				vals := metricValues(samples, all)
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), vals)
+				}
+				return printMetrics(cmd.OutOrStdout(), vals)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "also print the Go runtime and process metrics")

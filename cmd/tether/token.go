@@ -30,26 +30,23 @@ the audience HOST: the Authorization header of the service API.`,
 			if duration <= 0 {
 				return usagef("--duration %v must be positive", duration)
 			}
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				expiry := time.Now().Add(duration)
+				var tok sas.Token
+				if device != "" {
+					tok, err = deviceToken(cmd, h, device, expiry)
+				} else {
+					tok, err = policyToken(cmd, h, policy, expiry)
+				}
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), map[string]string{"sas": tok.String(), "expiry": expiry.UTC().Format(time.RFC3339)})
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), tok.String())
 				return err
-			}
-			defer h.Close()
-			expiry := time.Now().Add(duration)
-			var tok sas.Token
-			if device != "" {
-				tok, err = deviceToken(cmd, h, device, expiry)
-			} else {
-				tok, err = policyToken(cmd, h, policy, expiry)
-			}
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), map[string]string{"sas": tok.String(), "expiry": expiry.UTC().Format(time.RFC3339)})
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), tok.String())
-			return err
+			})
 		},
 	}
 	gen.Flags().StringVar(&device, "device", "", "sign for this device with its primary key")

@@ -23,16 +23,13 @@ func newTwinShowCmd(g *globals) *cobra.Command {
 		Short: "Show a device's twin: tags, desired and reported properties",
 		Args:  exactArgs(1, "a device ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			t, err := h.client.Twin(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return g.printTwin(cmd, t)
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				t, err := h.client.Twin(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return g.printTwin(cmd, t)
+			})
 		},
 	}
 }
@@ -71,16 +68,13 @@ since you read that ETag.`,
 					return err
 				}
 			}
-			h, err := openHub(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			t, err := h.client.PatchTwin(cmd.Context(), args[0], patch, strings.Trim(etag, `"`))
-			if err != nil {
-				return err
-			}
-			return g.printTwin(cmd, t)
+			return withHub(cmd, g, func(h *hubConn) (err error) {
+				t, err := h.client.PatchTwin(cmd.Context(), args[0], patch, strings.Trim(etag, `"`))
+				if err != nil {
+					return err
+				}
+				return g.printTwin(cmd, t)
+			})
 		},
 	}
 	f := cmd.Flags()
