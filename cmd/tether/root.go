@@ -56,6 +56,7 @@ variables: TETHER_ and the flag name in upper case with dashes as underscores
 	root.AddCommand(newServeCmd(g), newHubCmd(g), newDeviceCmd(g), newTokenCmd(g),
 		newMethodCmd(g), newTwinCmd(g), newC2DCmd(g), newMonitorCmd(g),
 		newEventsCmd(g), newDiagCmd(g), newMetricsCmd(g))
+	root.AddCommand(newErrorsCmd(g))
 	return root
 }
 

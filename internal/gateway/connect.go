@@ -172,6 +172,7 @@ func (c *conn) admit(pk *packets.Packet) *refusal {
 		var ee *sas.ExpiredError
 		if errors.As(err, &ee) {
 			reason = tether.ReasonCredentialExpired
+			c.tokenExpiry = ee.Expiry // recorded as tokenExpiry: the doctor compares it with the attempt's time
 			detail += fmt.Sprintf("; the token was already %v past its expiry when it arrived: either the device reuses an old token, or its clock is at least that far behind the hub's (clock skew suspected: sync the device with NTP)",
 				ee.Now.Sub(ee.Expiry).Round(time.Second))
 		}

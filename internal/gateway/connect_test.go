@@ -48,6 +48,11 @@ func TestConnectRefusals(t *testing.T) {
 			if ev.Code != tc.code {
 				t.Errorf("event code %v, want %v", ev.Code, tc.code)
 			}
+			// An expired token's se is recorded, so that the doctor can
+			// tell a stale token from a device clock that is behind.
+			if tc.reason == tether.ReasonCredentialExpired && !ev.TokenExpiry.Equal(now.Add(-10*time.Minute).Truncate(time.Second)) {
+				t.Errorf("event TokenExpiry %v, want the token's se %v", ev.TokenExpiry, now.Add(-10*time.Minute).Truncate(time.Second))
+			}
 		})
 	}
 }

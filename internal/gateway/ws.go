@@ -28,9 +28,10 @@ func (g *Gateway) ServeWS(w http.ResponseWriter, r *http.Request) {
 			Protocol: tether.ProtocolMQTTWS, RemoteAddr: r.RemoteAddr, Reason: tether.ReasonProtocolError, Code: tether.ArgumentInvalid,
 			Detail: "WebSocket upgrade without the mqtt subprotocol (Sec-WebSocket-Protocol: mqtt)"})
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Header().Set("iothub-errorcode", "ArgumentInvalid")
-		w.WriteHeader(http.StatusBadRequest)
-		w.Write([]byte(`{"Message":"ErrorCode:ArgumentInvalid;MQTT over WebSockets needs Sec-WebSocket-Protocol: mqtt"}` + "\n"))
+		name := tether.ArgumentInvalid.Name()
+		w.Header().Set("iothub-errorcode", name)
+		w.WriteHeader(tether.ArgumentInvalid.Info().HTTP)
+		w.Write([]byte(`{"Message":"ErrorCode:` + name + `;MQTT over WebSockets needs Sec-WebSocket-Protocol: mqtt"}` + "\n"))
 		return
 	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{offered}, CompressionMode: websocket.CompressionDisabled})

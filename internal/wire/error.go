@@ -58,10 +58,8 @@ func codeByName(name string, status int) tether.ResultCode {
 	if n, err := strconv.Atoi(name); err == nil && n >= 100000 {
 		return tether.ResultCode(n)
 	}
-	for _, info := range tether.Codes() {
-		if strings.EqualFold(info.Name, name) {
-			return info.Code
-		}
+	if info, err := tether.LookupCode(name); err == nil {
+		return info.Code
 	}
 	switch status {
 	case 400:
