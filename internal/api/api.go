@@ -81,6 +81,8 @@ type Options struct {
 	// Diagnostics reads and changes the diagnostic settings; nil:
 	// /v1/diagnosticSettings answers 503 ServiceUnavailable.
 	Diagnostics DiagnosticSettings
+	// Logs runs KQL over the diagnostic logs; nil: /v1/query answers 503.
+	Logs LogQuerier
 }
 
 // API is the service API's HTTP handler.
@@ -135,6 +137,8 @@ func (a *API) routes() {
 	a.handleV1("GET /v1/eventDeliveries", tether.ServiceConnect, a.listEventDeliveries)
 	a.handleDiag("GET /v1/diagnosticSettings", a.getDiagnosticSettings)
 	a.handleDiag("PUT /v1/diagnosticSettings", a.putDiagnosticSettings)
+	a.handleQuery("POST /v1/query")
+	a.handleQuery("GET /v1/query")
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		writeErrorBody(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, a.o.Now())
