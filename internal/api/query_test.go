@@ -24,7 +24,9 @@ type fakeQuerier struct {
 	fn func(ctx context.Context, q LogQuery) (*LogResult, error)
 }
 
-func (f fakeQuerier) QueryLogs(ctx context.Context, q LogQuery) (*LogResult, error) { return f.fn(ctx, q) }
+func (f fakeQuerier) QueryLogs(ctx context.Context, q LogQuery) (*LogResult, error) {
+	return f.fn(ctx, q)
+}
 
 // noStore satisfies the registry interfaces New requires; the query
 // routes never call them.
