@@ -39,15 +39,15 @@ variables: TETHER_ and the flag name in upper case with dashes as underscores
 			if err := applyEnv(cmd); err != nil {
 				return err
 			}
-			if g.output != "table" && g.output != "json" {
-				return usagef("--output %q: use table or json", g.output)
+			if err := checkOutput(cmd, g.output); err != nil {
+				return err
 			}
 			return nil
 		},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.dataDir, "data", "./tether-data", "the hub's data folder (store, TLS material)")
-	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json (and csv for logs query)")
 	pf.StringVar(&g.connectionString, "connection-string", "", "a policy connection string: work on a remote hub instead of --data")
 	pf.StringVar(&g.caFile, "ca", "", "PEM file of the CA to trust for a remote hub (default: DATA/tls/ca.pem if present, else the system roots)")
 	pf.StringVar(&g.apiURL, "api-url", "", "base URL of a remote hub's service API when it is not https://HOST:443 (e.g. https://localhost:8443)")
@@ -57,6 +57,7 @@ variables: TETHER_ and the flag name in upper case with dashes as underscores
 		newMethodCmd(g), newTwinCmd(g), newC2DCmd(g), newMonitorCmd(g),
 		newEventsCmd(g), newDiagCmd(g), newMetricsCmd(g))
 	root.AddCommand(newErrorsCmd(g))
+	root.AddCommand(newLogsCmd(g))
 	return root
 }
 
@@ -113,4 +114,25 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// checkOutput accepts table and json, and the formats the command lists
+// in its outputsAnnotation.
+func checkOutput(cmd *cobra.Command, output string) error {
+	if output == "table" || output == "json" {
+		return nil
+	}
+	extra := cmd.Annotations[outputsAnnotation]
+	for _, f := range strings.Split(extra, ",") {
+		if f != "" && f == output {
+			return nil
+		}
+	}
+	if output == "csv" {
+		return usagef("--output csv is for 'tether logs query'; %s prints table or json", cmd.CommandPath())
+	}
+	if extra != "" {
+		return usagef("--output %q: use table, json or %s", output, strings.ReplaceAll(extra, ",", ", "))
+	}
+	return usagef("--output %q: use table or json", output)
 }

@@ -16,7 +16,16 @@
 // Requests are authorised with a shared access policy token
 // (SharedAccessSignature sr=<host>&sig=…&se=…&skn=<policy>). Reads of the
 // registry need RegistryRead, writes RegistryWrite, twins and methods
-// ServiceConnect.
+// ServiceConnect. Log queries (POST /v1/query) need ServiceConnect, the
+// right that already reads telemetry and the diagnostic settings.
+//
+// # Log queries
+//
+// POST /v1/query takes and answers Log Analytics' query API shapes
+// ({"query","timespan"} → {"tables":[{"name":"PrimaryResult",…}]}), and
+// its errors are Log Analytics' ({"error":{"code","message","innererror"}})
+// rather than the classic body, because that is what Log Analytics
+// clients parse. The KQL itself runs behind the LogQuerier interface.
 //
 // # Dependencies
 //
