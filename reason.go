@@ -22,6 +22,7 @@ const (
 	ReasonDeviceDeleted     Reason = "device_deleted"     // the device was deleted while connected
 	ReasonSessionTakenOver  Reason = "session_taken_over" // a newer connection for the same device
 	ReasonThrottled         Reason = "throttled"          // a rate limit
+	ReasonFlappingBanned    Reason = "flapping_banned"    // refused during a ban after repeated auth failures
 	ReasonMessageTooLarge   Reason = "message_too_large"  // a publish over the size limit
 	ReasonProtocolError     Reason = "protocol_error"     // a malformed or forbidden packet
 	ReasonNotAuthorized     Reason = "not_authorized_action"
@@ -46,6 +47,8 @@ func (r Reason) Code() ResultCode {
 		return ConnectionForcefullyClosedOnNewConnection
 	case ReasonThrottled:
 		return DeviceThrottlingLimitExceeded
+	case ReasonFlappingBanned:
+		return ThrottlingException
 	case ReasonMessageTooLarge:
 		return MessageTooLarge
 	case ReasonProtocolError:

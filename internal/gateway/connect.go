@@ -121,19 +121,48 @@ func (c *conn) admit(pk *packets.Packet) *refusal {
 		return &refusal{connBadProtocol, tether.ReasonProtocolError, tether.ArgumentInvalid,
 			fmt.Sprintf("MQTT protocol version %d is not supported; IoT Hub speaks MQTT 3.1.1 (version 4)", pk.ProtocolVersion)}
 	}
+	now := g.o.Now()
+	ip := hostOf(c.remote)
 	id, err := parseIdentity(pk.Connect.ClientIdentifier, string(pk.Connect.Username))
 	c.id, c.clientID = id, pk.Connect.ClientIdentifier
 	if err != nil {
-		return &refusal{connNotAuthorized, tether.ReasonAuthFailed, tether.IoTHubUnauthorized, err.Error()}
+		return &refusal{connNotAuthorized, tether.ReasonAuthFailed, tether.IoTHubUnauthorized, err.Error() + g.authFailed(ip, "", now)}
 	}
 	for _, v := range []string{id.DeviceID, id.ModuleID} {
 		if v == "" {
 			continue
 		}
 		if err := tether.ValidateDeviceID(v); err != nil {
-			return &refusal{connNotAuthorized, tether.ReasonAuthFailed, tether.IoTHubUnauthorized, tether.ErrorMessage(err)}
+			return &refusal{connNotAuthorized, tether.ReasonAuthFailed, tether.IoTHubUnauthorized, tether.ErrorMessage(err) + g.authFailed(ip, "", now)}
 		}
 	}
+	if ban := g.bans.banned(ip, id.DeviceID, now); ban != nil {
+		g.refused[refusedBanned].Add(1)
+		what := "the source address"
+		if ban.Kind == "device" {
+			what = fmt.Sprintf("device '%s'", id.DeviceID)
+		}
+		return &refusal{connUnavailable, tether.ReasonFlappingBanned, tether.ThrottlingException,
+			fmt.Sprintf("%s is banned until %s after %d authentication failures within %v (--auth-ban-threshold, --auth-ban-window); fix the device's credentials, then wait for the ban to end",
+				what, ban.Until.UTC().Format(time.RFC3339), ban.Failures, g.o.AuthBanWindow)}
+	}
+	if ok, detail := g.limiter.allow(id.DeviceID, now); !ok {
+		g.refused[refusedRate].Add(1)
+		return &refusal{connUnavailable, tether.ReasonThrottled, tether.ThrottlingException, detail}
+	}
+	if r := c.authenticate(pk, id, now); r != nil {
+		if r.reason == tether.ReasonAuthFailed || r.reason == tether.ReasonCredentialExpired {
+			r.detail += g.authFailed(ip, id.DeviceID, now)
+		}
+		return r
+	}
+	g.bans.succeeded(id.DeviceID)
+	return c.accept(pk, now)
+}
+
+// authenticate checks the CONNECT's credentials and the device's status.
+func (c *conn) authenticate(pk *packets.Packet, id identity, now time.Time) *refusal {
+	g := c.g
 	if len(pk.Connect.Password) == 0 {
 		return &refusal{connNotAuthorized, tether.ReasonAuthFailed, tether.IoTHubUnauthorized,
 			"CONNECT has no password: send a SAS token (X.509 client certificates are not supported yet)"}
@@ -149,7 +178,6 @@ func (c *conn) admit(pk *packets.Packet) *refusal {
 		g.log.Error("registry lookup for CONNECT", "device", id.DeviceID, "err", err)
 		return &refusal{connUnavailable, tether.ReasonServerError, tether.ServerError, "registry lookup failed"}
 	}
-	now := g.o.Now()
 	target := sas.ResourceURI(g.o.Hostname, id.DeviceID, id.ModuleID)
 	tok, err := sas.Verify(sas.Request{
 		Token: string(pk.Connect.Password), Now: now, Skew: g.o.TokenSkew, Target: target, Need: tether.DeviceConnect,
@@ -189,6 +217,12 @@ func (c *conn) admit(pk *packets.Packet) *refusal {
 	if tok.KeyName != "" {
 		c.authScope = "hub"
 	}
+	return nil
+}
+
+// accept registers the authenticated session and answers CONNACK 0.
+func (c *conn) accept(pk *packets.Packet, now time.Time) *refusal {
+	g, id := c.g, c.id
 	c.keepAlive = time.Duration(pk.Connect.Keepalive) * time.Second
 	c.idle = idleTimeout(c.keepAlive)
 	if pk.Connect.WillFlag {

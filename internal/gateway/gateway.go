@@ -37,6 +37,11 @@ type Gateway struct {
 	wg        sync.WaitGroup // connection goroutines
 
 	presence presenceQueue
+
+	limiter *connectLimiter // nil: no connect-rate limit
+	slots   *handshakeSlots // nil: no handshake limit
+	bans    *banList        // nil: no bans
+	refused [3]atomic.Int64 // by admission refusal: rate, handshakes, banned
 }
 
 // session is a device's state across connections: its subscriptions
@@ -54,7 +59,11 @@ func New(o Options) (*Gateway, error) {
 		return nil, err
 	}
 	return &Gateway{o: o, log: o.Logger, sessions: map[string]*session{}, conns: map[*conn]struct{}{},
-		methods: map[string]*methodCall{}}, nil
+		methods: map[string]*methodCall{},
+		limiter: newConnectLimiter(o.ConnectRate, o.ConnectBurst, o.Now()),
+		slots:   newHandshakeSlots(o.MaxHandshakes, o.HandshakeWait),
+		bans:    newBanList(o.AuthBanThreshold, o.AuthBanWindow, o.AuthBanDuration),
+	}, nil
 }
 
 // Connected is the number of connected devices.
@@ -156,9 +165,20 @@ func (g *Gateway) track(c *conn) bool {
 func (g *Gateway) handshake(nc net.Conn, cfg *tls.Config) {
 	defer g.wg.Done()
 	start := g.o.Now()
+	if !g.slots.acquire() {
+		g.refused[refusedHandshakes].Add(1)
+		g.emit(tether.ConnectionEvent{Kind: tether.EventConnectFailed, Time: g.o.Now(), ConnectionID: g.newConnID(),
+			Protocol: tether.ProtocolMQTT, RemoteAddr: nc.RemoteAddr().String(), Reason: tether.ReasonThrottled, Code: tether.ThrottlingBacklogTimeout,
+			Detail: fmt.Sprintf("closed before TLS: %d TLS handshakes were already in progress (--max-handshakes) and none finished within %v; retry with back-off",
+				cap(g.slots.slots), g.slots.wait)})
+		nc.Close()
+		return
+	}
 	tc := tls.Server(nc, cfg)
 	tc.SetDeadline(start.Add(g.o.ConnectTimeout))
-	if err := tc.Handshake(); err != nil {
+	err := tc.Handshake()
+	g.slots.release()
+	if err != nil {
 		reason, detail := tether.ReasonTLSError, "TLS handshake failed: "+err.Error()+tlsHint(err)
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {

@@ -121,6 +121,19 @@ type Options struct {
 	DeviceBurst    int                          // bucket size of DeviceRate; default 2 × DeviceRate
 	PresenceEvery  time.Duration                // how often last-activity times are written; default 30 s
 	C2DPollEvery   time.Duration                // how often the queue is checked for messages queued elsewhere; default 2 s
+
+	// Admission control (see admission.go).
+	ConnectRate   float64       // CONNECTs per second admitted hub-wide; 0: no limit
+	ConnectBurst  int           // bucket size of ConnectRate; default one second's worth
+	MaxHandshakes int           // TLS handshakes in progress at once on the MQTT listener; 0: no limit
+	HandshakeWait time.Duration // how long a connection waits for a handshake slot before it is closed; default 1 s
+
+	// Authentication-failure bans (see ban.go): AuthBanThreshold failures
+	// from one address or for one device id within AuthBanWindow ban it
+	// for AuthBanDuration. A threshold of 0 disables bans.
+	AuthBanThreshold int
+	AuthBanWindow    time.Duration // default 1 min
+	AuthBanDuration  time.Duration // default 5 min
 }
 
 const (
@@ -156,6 +169,21 @@ func (o *Options) fill() error {
 	}
 	if o.C2DPollEvery <= 0 {
 		o.C2DPollEvery = 2 * time.Second
+	}
+	if o.ConnectRate < 0 || o.MaxHandshakes < 0 || o.AuthBanThreshold < 0 {
+		return errors.New("gateway: ConnectRate, MaxHandshakes and AuthBanThreshold must not be negative (0 disables them)")
+	}
+	if o.ConnectBurst <= 0 {
+		o.ConnectBurst = int(max(o.ConnectRate, 1))
+	}
+	if o.HandshakeWait <= 0 {
+		o.HandshakeWait = time.Second
+	}
+	if o.AuthBanWindow <= 0 {
+		o.AuthBanWindow = time.Minute
+	}
+	if o.AuthBanDuration <= 0 {
+		o.AuthBanDuration = 5 * time.Minute
 	}
 	if o.PresenceEvery <= 0 {
 		o.PresenceEvery = 30 * time.Second
