@@ -34,10 +34,22 @@ type Config struct {
 	ResourceID string
 	// DeviceRate caps each device's telemetry messages per second.
 	DeviceRate float64
+	// MaxConnectRate caps CONNECTs admitted per second, hub-wide; 0: no limit.
+	MaxConnectRate float64
+	// MaxHandshakes caps TLS handshakes in progress on the MQTT listener; 0: no limit.
+	MaxHandshakes int
+	// AuthBanThreshold authentication failures from one address or for one
+	// device id within AuthBanWindow ban it for AuthBanDuration; 0: no bans.
+	AuthBanThreshold int
+	AuthBanWindow    time.Duration
+	AuthBanDuration  time.Duration
 	// Events receives every connection event; nil: the gateway logs them
 	// at debug level (the diagnostics recorder takes this over).
 	Events func(tether.ConnectionEvent)
 	Logger *slog.Logger // nil: discard
+	// HeaderTimeout is how long an HTTPS client may take to send its
+	// request headers (slow-loris protection); 0: 10 s. Not a flag.
+	HeaderTimeout time.Duration
 }
 
 // DefaultConfig returns the settings tether serve starts with.
@@ -54,6 +66,11 @@ func DefaultConfig() Config {
 		MetricsGrain:       time.Minute,
 		PresenceGrace:      10 * time.Second,
 		DeviceRate:         5000,
+		MaxConnectRate:     2000,
+		MaxHandshakes:      512,
+		AuthBanThreshold:   15,
+		AuthBanWindow:      time.Minute,
+		AuthBanDuration:    5 * time.Minute,
 	}
 }
 
@@ -93,6 +110,15 @@ func (c *Config) Validate() error {
 		if _, _, _, err := store.ParseResourceID(c.ResourceID); err != nil {
 			return fmt.Errorf("--resource-id: %w", err)
 		}
+	}
+	if c.MaxConnectRate < 0 || c.MaxHandshakes < 0 || c.AuthBanThreshold < 0 {
+		return fmt.Errorf("--max-connect-rate, --max-handshakes and --auth-ban-threshold must not be negative (0 turns them off)")
+	}
+	if c.AuthBanThreshold > 0 && (c.AuthBanWindow <= 0 || c.AuthBanDuration <= 0) {
+		return fmt.Errorf("--auth-ban-window and --auth-ban-duration must be positive (set --auth-ban-threshold 0 to turn bans off)")
+	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = 10 * time.Second
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = d.ShutdownGrace

@@ -87,11 +87,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.gw, err = gateway.New(gateway.Options{
 		Hostname: cfg.Hostname, Registry: s.st, Twins: s.st, Telemetry: s.stream, C2D: s.st, Presence: presence{s.st}, Sessions: sessions{s.st},
 		Events: s.diag.event, Observer: s.diag.metrics, Logger: s.log.With("component", "gateway"), ConnectTimeout: cfg.ConnectTimeout,
-		DeviceRate: cfg.DeviceRate,
+		DeviceRate: cfg.DeviceRate, ConnectRate: cfg.MaxConnectRate, MaxHandshakes: cfg.MaxHandshakes,
+		AuthBanThreshold: cfg.AuthBanThreshold, AuthBanWindow: cfg.AuthBanWindow, AuthBanDuration: cfg.AuthBanDuration,
 	}); err != nil {
 		return nil, err
 	}
 	gwRef = s.gw
+	s.diag.metrics.AddAdmission(admissionStats(s.gw))
 	if s.events, err = newEvents(s.st, cfg.Hostname, cfg.ResourceID, s.log.With("component", "events")); err != nil {
 		return nil, err
 	}
@@ -125,7 +127,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 		Handler:           s.routes(svc),
 		TLSConfig:         s.tls.ServerConfig(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.HeaderTimeout,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
