@@ -150,7 +150,9 @@ func TestConnectLimiterBounded(t *testing.T) {
 // sends nothing; the next connection is closed before TLS and logged.
 func TestHandshakeLimit(t *testing.T) {
 	cfg, _ := benchTLS(t)
-	h := newTestHub(t, func(o *Options) { o.MaxHandshakes, o.HandshakeWait, o.ConnectTimeout = 1, 50*time.Millisecond, 2*time.Second })
+	h := newTestHub(t, func(o *Options) {
+		o.MaxHandshakes, o.HandshakeWait, o.ConnectTimeout = 1, 50*time.Millisecond, 2*time.Second
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
