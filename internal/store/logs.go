@@ -384,7 +384,7 @@ func mod(n, m int64) int64 {
 func (s *Store) TrimLogs(ctx context.Context, olderThan time.Time) (int64, error) {
 	cut := olderThan.UnixNano()
 	var deleted int64
-	for _, table := range []string{diagnosticsTable, metricsTable} {
+	for _, table := range []string{diagnosticsTable, metricsTable, alertsTable} {
 		q := fmt.Sprintf(`DELETE FROM %[1]s WHERE rowid IN
 			(SELECT rowid FROM %[1]s WHERE TimeGenerated < ? ORDER BY TimeGenerated LIMIT ?)`, table)
 		for {

@@ -547,8 +547,9 @@ func TestLogsReopen(t *testing.T) {
 		t.Errorf("rows by resource = %s, want %s", got, want)
 	}
 	var version int
-	if err := s.LogsDB().QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version != 1 {
-		t.Errorf("user_version of the logs file = %d, %v; want 1", version, err)
+	ms, _ := readMigrations(logsSchema)
+	if err := s.LogsDB().QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version != len(ms) {
+		t.Errorf("user_version of the logs file = %d, %v; want %d", version, err, len(ms))
 	}
 }
 
