@@ -111,8 +111,10 @@ func (e *Engine) evaluate(ctx context.Context, en *entry, now time.Time) (Outcom
 	return evaluateMetric(en.rule, e.series[en.rule.Metric], en.since, now)
 }
 
-// evaluateMetric aggregates the samples in the window; only samples taken
-// since the rule was created, changed or enabled count.
+// evaluateMetric aggregates the samples in the window. Only samples taken
+// since the rule was created, changed or enabled count, and a rule is
+// first evaluated once it has a full window of them: a total over half a
+// window would look like a drop.
 func evaluateMetric(r Rule, s *series, since, now time.Time) (Outcome, error) {
 	if s == nil {
 		return Outcome{}, fmt.Errorf("no samples of %s yet", r.Metric)
@@ -132,7 +134,7 @@ func evaluateMetric(r Rule, s *series, since, now time.Time) (Outcome, error) {
 		return Outcome{Met: prev > 0 && cur <= limit, Value: cur, Threshold: limit}, nil
 	}
 	if from.Before(since) {
-		from = since.Add(-time.Nanosecond)
+		return Outcome{}, fmt.Errorf("waiting for a full window of samples (until %s)", since.Add(r.Window).UTC().Format(time.RFC3339))
 	}
 	v, n := s.aggregate(r.Aggregation, from, now)
 	if n == 0 {
