@@ -147,7 +147,9 @@ func (q *rowsQuerier) Query(_ context.Context, _ string, from, to time.Time) (Lo
 // groups knows the action group "ops".
 type groups struct{}
 
-func (groups) ActionGroupExists(_ context.Context, name string) (bool, error) { return name == "ops", nil }
+func (groups) ActionGroupExists(_ context.Context, name string) (bool, error) {
+	return name == "ops", nil
+}
 
 // notes records notifications.
 type notes struct {

@@ -7,8 +7,8 @@ package wire
 type AlertRule struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
-	SignalType  string `json:"signalType,omitempty"` // Metric or Log (read only)
-	Severity    int    `json:"severity"`             // 0 (critical) to 4 (verbose)
+	SignalType  string `json:"signalType,omitempty"`  // Metric or Log (read only)
+	Severity    int    `json:"severity"`              // 0 (critical) to 4 (verbose)
 	Enabled     *bool  `json:"enabled,omitempty"`     // default true
 	AutoResolve *bool  `json:"autoResolve,omitempty"` // default true
 
