@@ -55,7 +55,7 @@ variables: TETHER_ and the flag name in upper case with dashes as underscores
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd(g), newHubCmd(g), newDeviceCmd(g), newTokenCmd(g),
 		newMethodCmd(g), newTwinCmd(g), newC2DCmd(g), newMonitorCmd(g),
-		newEventsCmd(g), newDiagCmd(g), newMetricsCmd(g))
+		newEventsCmd(g), newDiagCmd(g), newMetricsCmd(g), newAlertCmd(g))
 	root.AddCommand(newErrorsCmd(g))
 	root.AddCommand(newLogsCmd(g))
 	return root

@@ -83,6 +83,8 @@ type Options struct {
 	Diagnostics DiagnosticSettings
 	// Logs runs KQL over the diagnostic logs; nil: /v1/query answers 503.
 	Logs LogQuerier
+	// Alerts manages alert rules; nil: /v1/alertRules answers 503.
+	Alerts AlertRules
 }
 
 // API is the service API's HTTP handler.
@@ -139,6 +141,7 @@ func (a *API) routes() {
 	a.handleDiag("PUT /v1/diagnosticSettings", a.putDiagnosticSettings)
 	a.handleQuery("POST /v1/query")
 	a.handleQuery("GET /v1/query")
+	a.alertRoutes()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		writeErrorBody(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, a.o.Now())

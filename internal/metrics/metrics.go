@@ -62,6 +62,8 @@ type Metrics struct {
 	attempts *prometheus.CounterVec
 	discs    *prometheus.CounterVec
 	latency  prometheus.Histogram
+	// attemptsN and discsN total the two labelled counters, for Value.
+	attemptsN, discsN atomic.Int64
 
 	mu       sync.Mutex
 	last     map[string]int64 // counter values at the previous sample
@@ -163,17 +165,20 @@ func (m *Metrics) add(name string, n int64) { m.counters[name].Add(n) }
 func (m *Metrics) Connection(ev tether.ConnectionEvent) {
 	switch ev.Kind {
 	case tether.EventConnect:
+		m.attemptsN.Add(1)
 		m.attempts.WithLabelValues("0").Inc()
 		if !ev.Accepted.IsZero() && !ev.ConnectedAt.IsZero() {
 			m.latency.Observe(ev.ConnectedAt.Sub(ev.Accepted).Seconds())
 		}
 	case tether.EventConnectFailed:
+		m.attemptsN.Add(1)
 		m.attempts.WithLabelValues(strconv.Itoa(int(ev.Code))).Inc()
 	case tether.EventDisconnect:
 		code := ev.Code
 		if code == 0 {
 			code = ev.Reason.Code()
 		}
+		m.discsN.Add(1)
 		m.discs.WithLabelValues(string(ev.Reason), strconv.Itoa(int(code))).Inc()
 	}
 }

@@ -71,7 +71,12 @@ func OpenAdmin(ctx context.Context, o AdminOptions) (*Admin, error) {
 		st.Close()
 		return nil, err
 	}
-	if a.handler, err = newAPI(a.hostname, st, ev, &api.Options{C2D: c2dQueue{st: st}, Events: ev}); err != nil {
+	al, err := newAlerts(st, alertMetrics{}, alertParts{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if a.handler, err = newAPI(a.hostname, st, ev, &api.Options{C2D: c2dQueue{st: st}, Events: ev, Alerts: al}); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tether-iot/tether"
+	"github.com/tether-iot/tether/internal/alert"
 	"github.com/tether-iot/tether/internal/api"
 	"github.com/tether-iot/tether/internal/diag"
 	"github.com/tether-iot/tether/internal/events"
@@ -34,6 +35,8 @@ type Server struct {
 	gw       *gateway.Gateway
 	diag     *diagnostics
 	events   *events.Events
+	alerts   *alert.Engine
+	online   *presenceCount // announced connected devices, for alerts
 	presence chan diag.PresenceChange
 	httpsLn  net.Listener
 	mqttLn   net.Listener
@@ -98,7 +101,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.presence = make(chan diag.PresenceChange, 4096)
+	s.online = newPresenceCount()
+	if s.alerts, err = newAlerts(s.st, alertMetrics{m: s.diag.metrics, presence: s.online}, alertParts{}, s.log.With("component", "alert")); err != nil {
+		return nil, err
+	}
 	s.diag.changes = func(c diag.PresenceChange) {
+		s.online.observe(c)
 		select {
 		case s.presence <- c:
 		default:
@@ -108,6 +116,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	svc, err := newAPI(cfg.Hostname, s.st, s.events, s.diag.apiOptions(&api.Options{Events: s.events,
 		Logger: s.log.With("component", "api"), Methods: methods{s.gw}, Connected: s.gw.Connected,
 		C2D: c2dQueue{s.st, s.gw}, Telemetry: telemetrySource{s.stream, s.st}, Changes: changes{s.gw},
+		Alerts: s.alerts,
 	}))
 	if err != nil {
 		return nil, err
@@ -186,6 +195,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer s.removeRunFile()
 	g.Go(func() error { return s.maintain(ctx) })
 	g.Go(func() error { return s.events.Run(ctx) })
+	g.Go(func() error { return s.alerts.Run(ctx) })
 	go presenceEvents(diagCtx, s.presence, logPublisher{s.events, s.log})
 	s.log.Info("hub started", "https", s.httpsLn.Addr().String(), "mqtt", s.mqttLn.Addr().String(), "data", s.cfg.DataDir, "hostname", s.cfg.Hostname)
 	err := g.Wait()
