@@ -1,0 +1,154 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tether-iot/tether"
+	"github.com/tether-iot/tether/internal/hubclient"
+	"github.com/tether-iot/tether/internal/hubtest"
+	"github.com/tether-iot/tether/internal/server"
+	"github.com/tether-iot/tether/internal/wire"
+)
+
+// fleet is n registered devices, connected over MQTT/TLS.
+type fleet struct {
+	ids  []string
+	keys []tether.Secret
+	devs []*mqttDevice
+}
+
+func connectFleet(t *testing.T, h *hubtest.Hub, c *hubclient.Client, n int) *fleet {
+	t.Helper()
+	f := &fleet{}
+	for i := range n {
+		d, err := c.CreateDevice(context.Background(), wire.Device{DeviceID: fmt.Sprintf("sensor-%02d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.ids = append(f.ids, d.DeviceID)
+		f.keys = append(f.keys, tether.Secret(wire.Deref(d.Authentication.SymmetricKey.PrimaryKey)))
+		f.devs = append(f.devs, dialDevice(t, h, d.DeviceID, f.keys[i]))
+	}
+	return f
+}
+
+// waitRule polls a rule until its state is want, for at most d.
+func waitRule(t *testing.T, c *hubclient.Client, name, want string, d time.Duration) wire.AlertRule {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		r, err := c.AlertRule(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.State == want {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rule %s is %s (last value %v, error %q) after %v, want %s", name, r.State, deref(r.LastValue), r.LastError, d, want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func ptrf(v float64) *float64 { return &v }
+
+// quickPresence shortens the presence grace, so that a dropped device is
+// announced (and counted as gone) within 3 s.
+func quickPresence(c *server.Config) { c.PresenceGrace = 3 * time.Second }
+
+// 20 devices; "connected < 15" every 10 s; 10 devices die: the rule fires
+// with the count it saw; they come back: it resolves.
+func TestAlertDevicesDrop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about 40 s of real time")
+	}
+	h := hubtest.Start(t, quickPresence)
+	c := h.Client(t, h.Owner)
+	ctx := context.Background()
+	f := connectFleet(t, h, c, 20)
+	if _, _, err := c.PutAlertRule(ctx, wire.AlertRule{Name: "devices-low", Metric: "connectedDeviceCount", Aggregation: "min",
+		Operator: "lt", Threshold: ptrf(15), Window: "10s", Frequency: "10s", Severity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(11 * time.Second) // one evaluation with every device connected
+	if r := waitRule(t, c, "devices-low", "Inactive", time.Second); deref(r.LastValue) != 20.0 {
+		t.Fatalf("with 20 devices connected, last value = %v, want 20", deref(r.LastValue))
+	}
+	dropped := time.Now()
+	for _, d := range f.devs[:10] {
+		d.nc.Close()
+	}
+	r := waitRule(t, c, "devices-low", "Fired", 3*time.Second+10*time.Second+5*time.Second)
+	t.Logf("fired %v after the devices dropped", time.Since(dropped).Round(time.Millisecond))
+	if deref(r.LastValue) != 10.0 {
+		t.Errorf("fired with last value %v, want 10", deref(r.LastValue))
+	}
+	for i := range 10 {
+		f.devs[i] = dialDevice(t, h, f.ids[i], f.keys[i])
+	}
+	waitRule(t, c, "devices-low", "Resolved", 25*time.Second)
+	hist, err := c.AlertHistory(ctx, "devices-low", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].State != "Resolved" || hist[1].State != "Fired" || hist[1].Value != 10 || hist[1].Threshold != 15 ||
+		hist[1].MetricName != "connectedDeviceCount" || hist[1].WindowSize != "PT10S" {
+		t.Errorf("history = %+v, want Fired at 10 then Resolved", hist)
+	}
+}
+
+// Azure's device SDKs renew their SAS token by disconnecting and
+// connecting again at once. The presence count (what metric rules see as
+// connectedDeviceCount) announces a disconnect only after the grace
+// period, so a renewal never lowers it and never fires a rule; the
+// gateway's own live count does dip, which this test checks as well, so
+// it would catch a rule that read the live count.
+func TestAlertIgnoresTokenRenewal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about 25 s of real time")
+	}
+	h := hubtest.Start(t, quickPresence)
+	c := h.Client(t, h.Owner)
+	ctx := context.Background()
+	f := connectFleet(t, h, c, 20)
+	if _, _, err := c.PutAlertRule(ctx, wire.AlertRule{Name: "any-drop", Metric: "connectedDeviceCount", Aggregation: "min",
+		Operator: "lt", Threshold: ptrf(20), Window: "10s", Frequency: "10s"}); err != nil {
+		t.Fatal(err)
+	}
+	minLive := h.Connected()
+	end := time.Now().Add(22 * time.Second)
+	for round := 0; time.Now().Before(end); round++ {
+		for i := range f.devs {
+			f.devs[i].nc.Close()
+			minLive = min(minLive, h.Connected())
+			time.Sleep(50 * time.Millisecond) // the SDK's reconnect gap
+			minLive = min(minLive, h.Connected())
+			f.devs[i] = dialDevice(t, h, f.ids[i], f.keys[i])
+		}
+	}
+	if minLive >= 20 {
+		t.Fatalf("the gateway's live count never dipped below 20 during renewals (min %d): the test did not renew", minLive)
+	}
+	r, err := c.AlertRule(ctx, "any-drop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.State != "Inactive" || r.LastEvaluated == nil || deref(r.LastValue) != 20.0 {
+		t.Errorf("after renewals: state %s, last evaluated %v, last value %v; want Inactive at 20 (live count dipped to %d)",
+			r.State, r.LastEvaluated, deref(r.LastValue), minLive)
+	}
+	if hist, _ := c.AlertHistory(ctx, "any-drop", 10); len(hist) != 0 {
+		t.Errorf("history = %+v, want no state change", hist)
+	}
+}
