@@ -9,12 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/server"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
 	cfg := server.DefaultConfig()
-	var logLevel, logFormat string
+	var logLevel, logFormat, smtpPassword string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the hub",
@@ -27,6 +28,7 @@ iothubowner, service, device, registryRead and registryReadWrite.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.DataDir, cfg.Hostname = g.dataDir, g.hostname
+			cfg.SMTP.Password = tether.Secret(smtpPassword)
 			if cfg.DeviceRate <= 0 {
 				return usagef("--device-rate %v must be a positive number of messages per second", cfg.DeviceRate)
 			}
@@ -63,6 +65,10 @@ iothubowner, service, device, registryRead and registryReadWrite.`,
 	f.DurationVar(&cfg.LogRetention, "log-retention", cfg.LogRetention, "how long diagnostic logs and metric samples are kept")
 	f.DurationVar(&cfg.MetricsGrain, "metrics-grain", cfg.MetricsGrain, "time grain of the AzureMetrics samples (at least 10s)")
 	f.DurationVar(&cfg.PresenceGrace, "presence-grace", cfg.PresenceGrace, "how long a disconnect waits for a reconnect before lifecycle events announce it")
+	f.StringVar(&cfg.SMTP.Addr, "smtp-addr", "", "mail server (host:port) for email receivers of action groups; STARTTLS is used when offered")
+	f.StringVar(&cfg.SMTP.From, "smtp-from", "", "sender address of alert emails (with --smtp-addr)")
+	f.StringVar(&cfg.SMTP.User, "smtp-user", "", "SMTP user name (PLAIN authentication, only over TLS or to loopback)")
+	f.StringVar(&smtpPassword, "smtp-password", "", "SMTP password (better: the TETHER_SMTP_PASSWORD environment variable)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd

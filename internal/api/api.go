@@ -85,6 +85,12 @@ type Options struct {
 	Logs LogQuerier
 	// Alerts manages alert rules; nil: /v1/alertRules answers 503.
 	Alerts AlertRules
+	// ActionGroups keeps the alert notification receivers; nil:
+	// /v1/actionGroups answers 503 ServiceUnavailable.
+	ActionGroups ActionGroups
+	// AlertTests sends test notifications of alert rules; nil: POST
+	// /v1/alertRules/{name}/test answers 503 ServiceUnavailable.
+	AlertTests AlertTester
 }
 
 // API is the service API's HTTP handler.
@@ -142,6 +148,7 @@ func (a *API) routes() {
 	a.handleQuery("POST /v1/query")
 	a.handleQuery("GET /v1/query")
 	a.alertRoutes()
+	a.actionGroupRoutes()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		writeErrorBody(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, a.o.Now())

@@ -14,6 +14,7 @@ import (
 	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/api"
 	"github.com/tether-iot/tether/internal/events"
+	"github.com/tether-iot/tether/internal/notify"
 	"github.com/tether-iot/tether/internal/store"
 	"github.com/tether-iot/tether/sas"
 )
@@ -71,12 +72,17 @@ func OpenAdmin(ctx context.Context, o AdminOptions) (*Admin, error) {
 		st.Close()
 		return nil, err
 	}
-	al, err := newAlerts(st, alertMetrics{}, alertParts{}, slog.New(slog.DiscardHandler))
+	nt, err := newNotifier(st, "", notify.SMTPConfig{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	if a.handler, err = newAPI(a.hostname, st, ev, &api.Options{C2D: c2dQueue{st: st}, Events: ev, Alerts: al}); err != nil {
+	al, err := newAlerts(st, alertMetrics{}, alertParts{groups: alertGroups{nt}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if a.handler, err = newAPI(a.hostname, st, ev, &api.Options{C2D: c2dQueue{st: st}, Events: ev, Alerts: al, ActionGroups: nt, AlertTests: ruleTester{al, nt}}); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tether-iot/tether"
+	"github.com/tether-iot/tether/internal/notify"
 	"github.com/tether-iot/tether/internal/store"
 )
 
@@ -32,6 +33,8 @@ type Config struct {
 	PresenceGrace time.Duration
 	// ResourceID is the hub's Azure-style resource path in the logs.
 	ResourceID string
+	// SMTP is the mail server of email receivers; zero: no email.
+	SMTP notify.SMTPConfig
 	// DeviceRate caps each device's telemetry messages per second.
 	DeviceRate float64
 	// MaxConnectRate caps CONNECTs admitted per second, hub-wide; 0: no limit.
@@ -119,6 +122,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HeaderTimeout <= 0 {
 		c.HeaderTimeout = 10 * time.Second
+	}
+	if err := c.SMTP.Validate(); err != nil {
+		return err
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = d.ShutdownGrace

@@ -19,6 +19,7 @@ import (
 	"github.com/tether-iot/tether/internal/diag"
 	"github.com/tether-iot/tether/internal/events"
 	"github.com/tether-iot/tether/internal/gateway"
+	"github.com/tether-iot/tether/internal/notify"
 	"github.com/tether-iot/tether/internal/pki"
 	"github.com/tether-iot/tether/internal/store"
 	"github.com/tether-iot/tether/internal/stream"
@@ -37,6 +38,7 @@ type Server struct {
 	events   *events.Events
 	alerts   *alert.Engine
 	online   *presenceCount // announced connected devices, for alerts
+	notify   *notify.Dispatcher
 	presence chan diag.PresenceChange
 	httpsLn  net.Listener
 	mqttLn   net.Listener
@@ -100,9 +102,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.events, err = newEvents(s.st, cfg.Hostname, cfg.ResourceID, s.log.With("component", "events")); err != nil {
 		return nil, err
 	}
+	if s.notify, err = newNotifier(s.st, cfg.ResourceID, cfg.SMTP, s.log.With("component", "notify")); err != nil {
+		return nil, err
+	}
 	s.presence = make(chan diag.PresenceChange, 4096)
 	s.online = newPresenceCount()
-	if s.alerts, err = newAlerts(s.st, alertMetrics{m: s.diag.metrics, presence: s.online}, alertParts{}, s.log.With("component", "alert")); err != nil {
+	if s.alerts, err = newAlerts(s.st, alertMetrics{m: s.diag.metrics, presence: s.online}, alertParts{groups: alertGroups{s.notify}, notifier: alertNotifier{s.notify}}, s.log.With("component", "alert")); err != nil {
 		return nil, err
 	}
 	s.diag.changes = func(c diag.PresenceChange) {
@@ -113,10 +118,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			s.log.Error("lifecycle event dropped: the outbox writer is behind", "device", c.DeviceID, "state", c.State)
 		}
 	}
-	svc, err := newAPI(cfg.Hostname, s.st, s.events, s.diag.apiOptions(&api.Options{Events: s.events,
+	svc, err := newAPI(cfg.Hostname, s.st, s.events, s.diag.apiOptions(&api.Options{Events: s.events, ActionGroups: s.notify,
 		Logger: s.log.With("component", "api"), Methods: methods{s.gw}, Connected: s.gw.Connected,
 		C2D: c2dQueue{s.st, s.gw}, Telemetry: telemetrySource{s.stream, s.st}, Changes: changes{s.gw},
-		Alerts: s.alerts,
+		Alerts: s.alerts, AlertTests: ruleTester{s.alerts, s.notify},
 	}))
 	if err != nil {
 		return nil, err
@@ -196,6 +201,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.maintain(ctx) })
 	g.Go(func() error { return s.events.Run(ctx) })
 	g.Go(func() error { return s.alerts.Run(ctx) })
+	g.Go(func() error { return s.notify.Run(ctx) })
 	go presenceEvents(diagCtx, s.presence, logPublisher{s.events, s.log})
 	s.log.Info("hub started", "https", s.httpsLn.Addr().String(), "mqtt", s.mqttLn.Addr().String(), "data", s.cfg.DataDir, "hostname", s.cfg.Hostname)
 	err := g.Wait()
