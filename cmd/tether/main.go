@@ -21,6 +21,10 @@ func main() {
 	defer stop()
 	cmd := newRootCmd()
 	if err := cmd.ExecuteContext(ctx); err != nil {
+		var status exitStatus
+		if errors.As(err, &status) {
+			os.Exit(int(status))
+		}
 		msg := err.Error()
 		var te *tether.Error
 		if errors.As(err, &te) && te.Code != 0 {

@@ -56,7 +56,7 @@ variables: TETHER_ and the flag name in upper case with dashes as underscores
 	root.AddCommand(newServeCmd(g), newHubCmd(g), newDeviceCmd(g), newTokenCmd(g),
 		newMethodCmd(g), newTwinCmd(g), newC2DCmd(g), newMonitorCmd(g),
 		newEventsCmd(g), newDiagCmd(g), newMetricsCmd(g), newAlertCmd(g, newAlertTestCmd(g)))
-	root.AddCommand(newErrorsCmd(g))
+	root.AddCommand(newErrorsCmd(g), newDiagnoseCmd(g))
 	root.AddCommand(newLogsCmd(g))
 	root.AddCommand(newActionGroupCmd(g))
 	return root

@@ -91,6 +91,9 @@ type Options struct {
 	// AlertTests sends test notifications of alert rules; nil: POST
 	// /v1/alertRules/{name}/test answers 503 ServiceUnavailable.
 	AlertTests AlertTester
+	// Doctor answers GET /v1/diagnose; nil: it answers 503
+	// ServiceUnavailable.
+	Doctor Diagnoser
 }
 
 // API is the service API's HTTP handler.
@@ -149,6 +152,7 @@ func (a *API) routes() {
 	a.handleQuery("GET /v1/query")
 	a.alertRoutes()
 	a.actionGroupRoutes()
+	a.handleDiagnose("GET /v1/diagnose", a.getDiagnosis)
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		writeErrorBody(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, a.o.Now())

@@ -152,6 +152,13 @@ func newAPI(host string, st *store.Store, ev *events.Events, o *api.Options) (*a
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Doctor == nil {
+		d, err := newDoctor(st)
+		if err != nil {
+			return nil, err
+		}
+		opts.Doctor = d
+	}
 	a, err := api.New(opts)
 	if err != nil {
 		return nil, errors.Join(errors.New("build service API"), err)
