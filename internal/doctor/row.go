@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tether-iot/tether"
@@ -155,9 +156,17 @@ func clustered(ds []time.Duration, tol float64) (int, time.Duration) {
 func round(d time.Duration) string {
 	switch {
 	case d >= time.Hour:
-		return d.Round(time.Minute).String()
+		d = d.Round(time.Minute)
+		if d%time.Hour == 0 {
+			return strings.TrimSuffix(d.String(), "0m0s")
+		}
+		return strings.TrimSuffix(d.String(), "0s")
 	case d >= time.Minute:
-		return d.Round(time.Second).String()
+		d = d.Round(time.Second)
+		if d%time.Minute == 0 {
+			return strings.TrimSuffix(d.String(), "0s")
+		}
+		return d.String()
 	case d >= time.Second:
 		return d.Round(100 * time.Millisecond).String()
 	}

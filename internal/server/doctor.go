@@ -33,7 +33,9 @@ func (l doctorLogs) ConnectionLogs(ctx context.Context, deviceID string, since, 
 
 type doctorRegistry struct{ st *store.Store }
 
-func (r doctorRegistry) Devices(ctx context.Context) ([]tether.Device, error) { return r.st.Devices(ctx, 0) }
+func (r doctorRegistry) Devices(ctx context.Context) ([]tether.Device, error) {
+	return r.st.Devices(ctx, 0)
+}
 
 type doctorMetrics struct{ st *store.Store }
 
