@@ -9,10 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"io"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tether-iot/tether/internal/hubtest"
+	"github.com/tether-iot/tether/internal/metrics"
 	"github.com/tether-iot/tether/internal/wire"
 )
 
@@ -113,6 +119,7 @@ scrape_configs:
 				if _, ok := alerts["devices_high"]; ok {
 					t.Errorf("devices_high is active too: %+v", alerts)
 				}
+				checkDashboard(t, addr, h.URL+"/metrics", h.HTTP)
 				return
 			}
 		}
@@ -148,4 +155,62 @@ func promAlerts(addr string) (map[string]promAlert, error) {
 		out[a.Labels["alertname"]] = a
 	}
 	return out, nil
+}
+
+// checkDashboard runs every query of docs/grafana-dashboard.json on the
+// Prometheus at addr (which must accept it) and checks that every metric
+// it names is on the hub's /metrics (or, for a labelled counter with no
+// series yet, in the hub's list of metrics).
+func checkDashboard(t *testing.T, addr, metricsURL string, hc *http.Client) {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("docs/grafana-dashboard.json: %v", err)
+	}
+	resp, err := hc.Get(metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exposition, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	names := regexp.MustCompile(`\b(tether_[a-z0-9_]+|process_[a-z_]+|go_[a-z_]+)\b`)
+	n := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			n++
+			for _, name := range names.FindAllString(tg.Expr, -1) {
+				if !strings.Contains(string(exposition), "\n"+name) && !slices.ContainsFunc(metrics.Names, func(n metrics.Name) bool { return n.Prometheus == name }) {
+					t.Errorf("panel %q uses %s, which the hub's /metrics does not expose", p.Title, name)
+				}
+			}
+			q := strings.NewReplacer("$job", ".*", "$__rate_interval", "1m").Replace(tg.Expr)
+			r, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body struct {
+				Status string `json:"status"`
+				Error  string `json:"error"`
+			}
+			json.NewDecoder(r.Body).Decode(&body)
+			r.Body.Close()
+			if body.Status != "success" {
+				t.Errorf("panel %q: Prometheus refuses %s: %s", p.Title, q, body.Error)
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("the dashboard has %d queries, want its panels", n)
+	}
 }
