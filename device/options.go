@@ -60,6 +60,11 @@ type Options struct {
 	// it (by reconnecting); 0: 15 minutes, or a quarter of a shorter
 	// lifetime.
 	RenewBefore time.Duration
+	// DisableRenewal stops the client from renewing tokens before they
+	// expire: the hub then closes the connection at expiry (plus its
+	// clock-skew allowance) and the client reconnects with a new token,
+	// as the .NET and Java SDKs do. For reproducing that pattern only.
+	DisableRenewal bool
 	// Retry is the reconnect policy; the zero value is the default.
 	Retry RetryPolicy
 	// OpTimeout bounds a connect, a PUBACK or a twin answer when the

@@ -52,7 +52,7 @@ func (c *Client) Run(ctx context.Context) error {
 		renewal = false
 
 		renewIn := time.Duration(1 << 62)
-		if c.o.Credentials.Key != "" {
+		if c.o.Credentials.Key != "" && !c.o.DisableRenewal {
 			renewIn = c.TokenExpiry().Add(-c.o.RenewBefore).Sub(c.o.Now())
 		}
 		timer := time.NewTimer(renewIn)

@@ -59,6 +59,7 @@ variables: TETHER_ and the flag name in upper case with dashes as underscores
 	root.AddCommand(newErrorsCmd(g), newDiagnoseCmd(g))
 	root.AddCommand(newLogsCmd(g))
 	root.AddCommand(newActionGroupCmd(g))
+	root.AddCommand(newSimulateCmd(g))
 	return root
 }
 
