@@ -94,13 +94,16 @@ type Options struct {
 	// Doctor answers GET /v1/diagnose; nil: it answers 503
 	// ServiceUnavailable.
 	Doctor Diagnoser
+	// Bans lists the auth-failure bans in force; nil: GET /v1/bans
+	// answers 503 ServiceUnavailable.
+	Bans BanList
 }
 
 // API is the service API's HTTP handler.
 type API struct {
 	o   Options
 	log *slog.Logger
-	mux *http.ServeMux
+	mux *routeMux
 }
 
 // New returns an API ready to serve.
@@ -120,7 +123,7 @@ func New(o Options) (*API, error) {
 	if o.Connected == nil {
 		o.Connected = func() int { return 0 }
 	}
-	a := &API{o: o, log: o.Logger, mux: http.NewServeMux()}
+	a := &API{o: o, log: o.Logger, mux: newRouteMux()}
 	a.routes()
 	return a, nil
 }
@@ -153,6 +156,7 @@ func (a *API) routes() {
 	a.alertRoutes()
 	a.actionGroupRoutes()
 	a.handleDiagnose("GET /v1/diagnose", a.getDiagnosis)
+	a.handleTether("GET /v1/bans", a.listBans)
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		writeErrorBody(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, a.o.Now())

@@ -1,23 +1,14 @@
 package metrics
 
-import (
-	"time"
+import "github.com/prometheus/client_golang/prometheus"
 
-	"github.com/prometheus/client_golang/prometheus"
-)
-
-// AdmissionStats is what the gateway's admission control reports.
+// AdmissionStats is what the gateway's admission control reports. The
+// bans themselves (addresses, device ids) are not exposed here: /metrics
+// needs no token; GET /v1/bans lists them.
 type AdmissionStats struct {
 	RefusedRate, RefusedHandshakes, RefusedBanned int64
 	BansImposed                                   int64
-	Handshakes                                    int
-	Bans                                          []Ban
-}
-
-// Ban is one ban in force.
-type Ban struct {
-	Kind, Subject string // "ip" or "device"; the address or the device id
-	Until         time.Time
+	BansActive, Handshakes                        int
 }
 
 var (
@@ -26,16 +17,14 @@ var (
 		[]string{"cause"}, nil)
 	bansImposedDesc = prometheus.NewDesc("tether_auth_bans_total", "Bans imposed after repeated authentication failures.", nil, nil)
 	bansActiveDesc  = prometheus.NewDesc("tether_auth_bans_active", "Bans in force now.", nil, nil)
-	banDesc         = prometheus.NewDesc("tether_auth_ban_until_seconds",
-		"One series per ban in force: its end as a Unix time; kind is ip or device, subject the address or device id.", []string{"kind", "subject"}, nil)
-	handshakesDesc = prometheus.NewDesc("tether_tls_handshakes_in_progress", "TLS handshakes in progress on the MQTT listener.", nil, nil)
+	handshakesDesc  = prometheus.NewDesc("tether_tls_handshakes_in_progress", "TLS handshakes in progress on the MQTT listener.", nil, nil)
 )
 
 // admissionCollector exposes admission control.
 type admissionCollector func() AdmissionStats
 
 func (c admissionCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{refusedDesc, bansImposedDesc, bansActiveDesc, banDesc, handshakesDesc} {
+	for _, d := range []*prometheus.Desc{refusedDesc, bansImposedDesc, bansActiveDesc, handshakesDesc} {
 		ch <- d
 	}
 }
@@ -46,11 +35,8 @@ func (c admissionCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.CounterValue, float64(s.RefusedHandshakes), "handshakes")
 	ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.CounterValue, float64(s.RefusedBanned), "banned")
 	ch <- prometheus.MustNewConstMetric(bansImposedDesc, prometheus.CounterValue, float64(s.BansImposed))
-	ch <- prometheus.MustNewConstMetric(bansActiveDesc, prometheus.GaugeValue, float64(len(s.Bans)))
+	ch <- prometheus.MustNewConstMetric(bansActiveDesc, prometheus.GaugeValue, float64(s.BansActive))
 	ch <- prometheus.MustNewConstMetric(handshakesDesc, prometheus.GaugeValue, float64(s.Handshakes))
-	for _, b := range s.Bans {
-		ch <- prometheus.MustNewConstMetric(banDesc, prometheus.GaugeValue, float64(b.Until.Unix()), b.Kind, b.Subject)
-	}
 }
 
 // AddAdmission exposes the gateway's admission control; call it once.

@@ -3,6 +3,9 @@ package server
 import (
 	"time"
 
+	"github.com/tether-iot/tether/internal/api"
+	"github.com/tether-iot/tether/internal/wire"
+
 	"github.com/tether-iot/tether/internal/gateway"
 	"github.com/tether-iot/tether/internal/metrics"
 )
@@ -14,8 +17,17 @@ func admissionStats(gw *gateway.Gateway) func() metrics.AdmissionStats {
 		a := gw.Admission(now)
 		out := metrics.AdmissionStats{RefusedRate: a.RefusedRate, RefusedHandshakes: a.RefusedHandshakes, RefusedBanned: a.RefusedBanned,
 			BansImposed: a.BansImposed, Handshakes: a.Handshakes}
+		out.BansActive = a.BansActive
+		return out
+	}
+}
+
+// banList lists the gateway's bans for GET /v1/bans.
+func banList(gw *gateway.Gateway) api.BanList {
+	return func(now time.Time) []wire.Ban {
+		var out []wire.Ban
 		for _, b := range gw.Bans(now) {
-			out.Bans = append(out.Bans, metrics.Ban{Kind: b.Kind, Subject: b.Subject, Until: b.Until})
+			out = append(out, wire.Ban(b))
 		}
 		return out
 	}

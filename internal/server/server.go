@@ -122,6 +122,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Logger: s.log.With("component", "api"), Methods: methods{s.gw}, Connected: s.gw.Connected,
 		C2D: c2dQueue{s.st, s.gw}, Telemetry: telemetrySource{s.stream, s.st}, Changes: changes{s.gw},
 		Alerts: s.alerts, AlertTests: ruleTester{s.alerts, s.notify},
+		Bans: banList(s.gw),
 	}))
 	if err != nil {
 		return nil, err
