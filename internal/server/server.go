@@ -47,6 +47,7 @@ type Server struct {
 	baseCtx  context.Context // of every request; cancelled at shutdown so streams end
 	stopBase context.CancelFunc
 	policies []string // default policies created by this start
+	api      *api.API
 }
 
 // New assembles a hub from cfg. Everything that can fail on bad
@@ -127,6 +128,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.api = svc
 	if s.httpsLn, err = listen("--https-addr", cfg.HTTPSAddr); err != nil {
 		return nil, err
 	}
