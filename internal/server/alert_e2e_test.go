@@ -2,7 +2,10 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -67,8 +70,84 @@ func ptrf(v float64) *float64 { return &v }
 // announced (and counted as gone) within 3 s.
 func quickPresence(c *server.Config) { c.PresenceGrace = 3 * time.Second }
 
-// 20 devices; "connected < 15" every 10 s; 10 devices die: the rule fires
-// with the count it saw; they come back: it resolves.
+// webhook is a local receiver of alert notifications.
+type webhook struct {
+	url string
+	got chan commonAlert
+}
+
+// commonAlert is the part of Azure Monitor's common alert schema the
+// tests read.
+type commonAlert struct {
+	SchemaID string `json:"schemaId"`
+	Data     struct {
+		Essentials struct {
+			AlertRule        string `json:"alertRule"`
+			Severity         string `json:"severity"`
+			SignalType       string `json:"signalType"`
+			MonitorCondition string `json:"monitorCondition"`
+			FiredDateTime    string `json:"firedDateTime"`
+			ResolvedDateTime string `json:"resolvedDateTime"`
+		} `json:"essentials"`
+		AlertContext struct {
+			Condition struct {
+				WindowSize string `json:"windowSize"`
+				AllOf      []struct {
+					MetricName      string  `json:"metricName"`
+					SearchQuery     string  `json:"searchQuery"`
+					Operator        string  `json:"operator"`
+					Threshold       string  `json:"threshold"`
+					TimeAggregation string  `json:"timeAggregation"`
+					MetricValue     float64 `json:"metricValue"`
+				} `json:"allOf"`
+			} `json:"condition"`
+		} `json:"alertContext"`
+	} `json:"data"`
+	received time.Time
+}
+
+func startWebhook(t testing.TB) *webhook {
+	t.Helper()
+	w := &webhook{got: make(chan commonAlert, 16)}
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var a commonAlert
+		if err := json.NewDecoder(r.Body).Decode(&a); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		a.received = time.Now()
+		select {
+		case w.got <- a:
+		default:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	w.url = srv.URL + "/alerts"
+	return w
+}
+
+// next waits at most d for the next notification.
+func (w *webhook) next(t testing.TB, d time.Duration) commonAlert {
+	t.Helper()
+	select {
+	case a := <-w.got:
+		return a
+	case <-time.After(d):
+		t.Fatalf("no notification within %v", d)
+		return commonAlert{}
+	}
+}
+
+// mustActionGroup creates the action group "ops" posting to w.
+func mustActionGroup(t testing.TB, c *hubclient.Client, w *webhook) {
+	t.Helper()
+	if _, err := c.CreateActionGroup(context.Background(), wire.ActionGroup{Name: "ops", Receivers: []wire.Receiver{{Type: "webhook", URL: w.url}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// 20 devices; "connected < 15" every 10 s; 10 devices die: the local
+// webhook gets the firing notification with the count the rule saw; they
+// come back: it gets the resolution.
 func TestAlertDevicesDrop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes about 40 s of real time")
@@ -76,28 +155,40 @@ func TestAlertDevicesDrop(t *testing.T) {
 	h := hubtest.Start(t, quickPresence)
 	c := h.Client(t, h.Owner)
 	ctx := context.Background()
+	hook := startWebhook(t)
+	mustActionGroup(t, c, hook)
 	f := connectFleet(t, h, c, 20)
 	if _, _, err := c.PutAlertRule(ctx, wire.AlertRule{Name: "devices-low", Metric: "connectedDeviceCount", Aggregation: "min",
-		Operator: "lt", Threshold: ptrf(15), Window: "10s", Frequency: "10s", Severity: 1}); err != nil {
+		Operator: "lt", Threshold: ptrf(15), Window: "10s", Frequency: "10s", Severity: 1, ActionGroups: []string{"ops"}}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(11 * time.Second) // one evaluation with every device connected
 	if r := waitRule(t, c, "devices-low", "Inactive", time.Second); deref(r.LastValue) != 20.0 {
 		t.Fatalf("with 20 devices connected, last value = %v, want 20", deref(r.LastValue))
 	}
-	dropped := time.Now()
 	for _, d := range f.devs[:10] {
 		d.nc.Close()
 	}
-	r := waitRule(t, c, "devices-low", "Fired", 3*time.Second+10*time.Second+5*time.Second)
-	t.Logf("fired %v after the devices dropped", time.Since(dropped).Round(time.Millisecond))
-	if deref(r.LastValue) != 10.0 {
-		t.Errorf("fired with last value %v, want 10", deref(r.LastValue))
+	fired := hook.next(t, 3*time.Second+10*time.Second+10*time.Second)
+	e, cond := fired.Data.Essentials, fired.Data.AlertContext.Condition
+	if fired.SchemaID != "azureMonitorCommonAlertSchema" || e.MonitorCondition != "Fired" || e.AlertRule != "devices-low" ||
+		e.Severity != "Sev1" || e.SignalType != "Metric" || cond.WindowSize != "PT10S" || len(cond.AllOf) != 1 {
+		t.Fatalf("firing notification = %+v", fired)
+	}
+	if m := cond.AllOf[0]; m.MetricName != "connectedDeviceCount" || m.Operator != "LessThan" || m.Threshold != "15" ||
+		m.TimeAggregation != "Minimum" || m.MetricValue != 10 {
+		t.Errorf("firing criterion = %+v, want connectedDeviceCount Minimum 10 LessThan 15", m)
 	}
 	for i := range 10 {
 		f.devs[i] = dialDevice(t, h, f.ids[i], f.keys[i])
 	}
-	waitRule(t, c, "devices-low", "Resolved", 25*time.Second)
+	resolved := hook.next(t, 25*time.Second)
+	if e := resolved.Data.Essentials; e.MonitorCondition != "Resolved" || e.ResolvedDateTime == "" || e.FiredDateTime != fired.Data.Essentials.FiredDateTime {
+		t.Errorf("resolving notification essentials = %+v", e)
+	}
+	if m := resolved.Data.AlertContext.Condition.AllOf; len(m) != 1 || m[0].MetricValue != 20 {
+		t.Errorf("resolving criterion = %+v, want value 20", m)
+	}
 	hist, err := c.AlertHistory(ctx, "devices-low", 10)
 	if err != nil {
 		t.Fatal(err)
