@@ -89,7 +89,7 @@ func TestLogsSchema(t *testing.T) {
 			"_ResourceId TEXT", "SubscriptionId TEXT", "ResourceGroup TEXT", "Resource TEXT",
 			"ResourceProvider TEXT", "ResourceType TEXT", "Category TEXT", "OperationName TEXT", "Level TEXT",
 			"ResultType TEXT", "ResultDescription TEXT", "DurationMs INTEGER", "properties_s TEXT",
-			"location TEXT", "_DeviceId TEXT", "_Reason TEXT",
+			"location TEXT", "_DeviceId TEXT", "_Reason TEXT", "CorrelationId TEXT",
 		},
 		"AzureMetrics": {
 			"TimeGenerated INTEGER", "Type TEXT", "TenantId TEXT", "SourceSystem TEXT", "ResourceId TEXT",
@@ -162,11 +162,13 @@ func TestWriteLogsColumns(t *testing.T) {
 			"TimeGenerated": t0.UnixNano() - 89, "Category": "Connections", "OperationName": "deviceDisconnect",
 			"Level": "Error", "ResultType": "404104", "ResultDescription": "DeviceConnectionClosedRemotely",
 			"DurationMs": nil, "properties_s": recs[0].Properties, "_DeviceId": "dev-1", "_Reason": "keepalive_timeout",
+			"CorrelationId": "",
 		},
 		{
 			"TimeGenerated": t0.Add(time.Second).UnixNano() - 89, "Category": "D2CTwinOperations",
 			"OperationName": "read", "Level": "Information", "ResultType": "", "ResultDescription": "",
 			"DurationMs": int64(42), "properties_s": recs[1].Properties, "_DeviceId": "dev-2", "_Reason": "",
+			"CorrelationId": "",
 		},
 	}
 	for i, row := range rows {
