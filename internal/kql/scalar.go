@@ -1,0 +1,540 @@
+package kql
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/tether-iot/tether/internal/kql/syntax"
+)
+
+// sx is a bound, compiled scalar expression.
+type sx struct {
+	sql   string
+	typ   string
+	konst bool // a constant: val holds its value
+	val   any  // string, int64 (long, int, datetime and timespan as ns), float64, bool, nil
+	agg   bool // contains an aggregate
+	null  bool // may be SQL NULL (strings never are)
+	// dev: equals tostring(parse_json(properties_s).deviceId) of the row.
+	dev bool
+	// dyn: a dynamic value as a JSON source and a member path, so that
+	// parse_json(s).a.b compiles to one call on s.
+	dyn *dynPath
+	col *col // the column, for a plain column reference
+}
+
+// dynPath is root (SQL text, read as parse_json does) then path
+// (placeholders of bound keys and indexes).
+type dynPath struct {
+	root     string
+	path     []string
+	baseProp bool // root is AzureDiagnostics' properties_s
+}
+
+// env is what an expression is bound against.
+type env struct {
+	r     *rel
+	aggOK bool // aggregates allowed (summarize)
+	inAgg bool // inside an aggregate's arguments
+	star  bool // * allowed as an operand (where, search)
+}
+
+func (c *compiler) konst(typ string, v any) *sx {
+	s := &sx{typ: typ, konst: true, val: v, null: v == nil && typ != "string"}
+	if v == nil {
+		s.sql = "NULL"
+		if typ == "string" {
+			s.sql = "''"
+			s.val = ""
+			s.null = false
+		}
+		return s
+	}
+	if b, ok := v.(bool); ok {
+		if b {
+			s.sql = "1"
+		} else {
+			s.sql = "0"
+		}
+		return s
+	}
+	s.sql = c.arg(v)
+	return s
+}
+
+// scalar binds and compiles an expression.
+func (c *compiler) scalar(x syntax.Expr, e *env) *sx {
+	if e == nil {
+		e = &env{}
+	}
+	switch x := x.(type) {
+	case *syntax.Paren:
+		s := *c.scalar(x.X, e)
+		if !s.konst && s.dyn == nil {
+			s.sql = "(" + s.sql + ")"
+		}
+		return &s
+	case *syntax.StringLit:
+		return c.konst("string", x.Value)
+	case *syntax.BoolLit:
+		return c.konst("bool", x.Value)
+	case *syntax.NumberLit:
+		return c.number(x)
+	case *syntax.TimespanLit:
+		d, err := parseTimespanLit(x.Text)
+		if err != nil {
+			panic(errorf(CodeSyntax, x.Pos, "%v", err))
+		}
+		return c.konst("timespan", d)
+	case *syntax.TypedLit:
+		return c.typedLit(x)
+	case *syntax.Ident:
+		return c.ident(x, e)
+	case *syntax.Star:
+		panic(errorf(CodeSemantic, x.Pos, "'*' is only allowed as the left side of == or a string operator in where (where * contains \"x\"), and in search *"))
+	case *syntax.Unary:
+		v := c.scalar(x.X, e)
+		if !isNumeric(v.typ) && v.typ != "timespan" {
+			panic(errorf(CodeSemantic, x.Pos, "unary %s needs a number or timespan, not %s", x.Op, v.typ))
+		}
+		if x.Op == "+" {
+			return v
+		}
+		if v.konst {
+			switch n := v.val.(type) {
+			case int64:
+				if n != math.MinInt64 {
+					return c.konst(v.typ, -n)
+				}
+			case float64:
+				return c.konst(v.typ, -n)
+			}
+		}
+		return &sx{sql: "(-" + v.sql + ")", typ: v.typ, agg: v.agg, null: v.null}
+	case *syntax.Binary:
+		return c.binary(x, e)
+	case *syntax.In:
+		return c.in(x, e)
+	case *syntax.Between:
+		l, lo, hi := c.scalar(x.L, e), c.scalar(x.Lo, e), c.scalar(x.Hi, e)
+		c.comparable(x.Pos, "between", l, lo)
+		c.comparable(x.Pos, "between", l, hi)
+		s := &sx{typ: "bool", sql: "(" + l.sql + " BETWEEN " + lo.sql + " AND " + hi.sql + ")", agg: l.agg || lo.agg || hi.agg, null: true}
+		if x.Not {
+			s.sql = "(NOT " + s.sql + ")"
+		}
+		c.noteTime(l)
+		return s
+	case *syntax.Call:
+		return c.call(x, e)
+	case *syntax.Member:
+		return c.member(c.scalar(x.X, e), x.Pos, c.arg(x.Name), x.Name)
+	case *syntax.Index:
+		b := c.scalar(x.X, e)
+		i := c.scalar(x.I, e)
+		if !i.konst {
+			panic(errorf(CodeSemantic, x.I.ExprPos(), "an index into a dynamic value must be a constant"))
+		}
+		switch v := i.val.(type) {
+		case string:
+			return c.member(b, x.Pos, i.sql, v)
+		case int64:
+			return c.member(b, x.Pos, i.sql, "")
+		}
+		panic(errorf(CodeSemantic, x.I.ExprPos(), "an index must be a string or an integer, not %s", i.typ))
+	}
+	panic(errorf(CodeSemantic, x.ExprPos(), "unsupported expression"))
+}
+
+func (c *compiler) number(x *syntax.NumberLit) *sx {
+	if strings.HasPrefix(x.Text, "0x") || strings.HasPrefix(x.Text, "0X") {
+		n, err := strconv.ParseInt(x.Text[2:], 16, 64)
+		if err != nil {
+			panic(errorf(CodeSyntax, x.Pos, "number %s is out of range", x.Text))
+		}
+		return c.konst("long", n)
+	}
+	if !strings.ContainsAny(x.Text, ".eE") {
+		n, err := strconv.ParseInt(x.Text, 10, 64)
+		if err != nil {
+			panic(errorf(CodeSyntax, x.Pos, "number %s is out of range for long", x.Text))
+		}
+		return c.konst("long", n)
+	}
+	f, err := strconv.ParseFloat(x.Text, 64)
+	if err != nil || math.IsInf(f, 0) {
+		panic(errorf(CodeSyntax, x.Pos, "number %s is out of range for real", x.Text))
+	}
+	return c.konst("real", f)
+}
+
+func (c *compiler) ident(x *syntax.Ident, e *env) *sx {
+	if e.r != nil {
+		if col := e.r.lookup(x.Name); col != nil {
+			s := &sx{sql: quote(col.sql), typ: col.typ, null: col.typ != "string", dev: col.dev, col: col}
+			if col.inline != "" {
+				s.sql = col.inline
+			}
+			if col.typ == "dynamic" {
+				s.dyn = &dynPath{root: s.sql}
+			}
+			return s
+		}
+	}
+	if v, ok := c.lets[x.Name]; ok {
+		return v
+	}
+	if e.r == nil {
+		panic(errorf(CodeSemantic, x.Pos, "'%s' is not defined", x.Name))
+	}
+	msg := fmt.Sprintf("'%s' is not a column of %s", x.Name, c.relName(e.r))
+	if s := syntax.Suggest(x.Name, e.r.names()); s != "" {
+		msg += fmt.Sprintf("; did you mean '%s'?", s)
+	}
+	panic(errorf(CodeSemantic, x.Pos, "%s", msg))
+}
+
+// relName names the relation in error messages: the table while the
+// query still reads one table as it is.
+func (c *compiler) relName(r *rel) string {
+	if r.search != nil && len(r.search.tables) == 1 && r.search.source == "" {
+		return r.search.tables[0].Name
+	}
+	if r.search != nil && r.search.source != "" {
+		return "the search results"
+	}
+	if r.table != "" {
+		return r.table
+	}
+	return "the input"
+}
+
+// member is b.name or b[index]; key is the bound placeholder.
+func (c *compiler) member(b *sx, pos syntax.Pos, key, name string) *sx {
+	if b.typ != "dynamic" || b.dyn == nil {
+		what := "." + name
+		if name == "" {
+			what = "[...]"
+		}
+		panic(errorf(CodeSemantic, pos, "'%s' needs a dynamic value (use parse_json(...)), not %s", what, b.typ))
+	}
+	d := &dynPath{root: b.dyn.root, path: append(append([]string(nil), b.dyn.path...), key), baseProp: b.dyn.baseProp}
+	s := &sx{typ: "dynamic", dyn: d, null: true, agg: b.agg}
+	s.sql = d.get()
+	s.dev = d.baseProp && len(d.path) == 1 && name == "deviceId"
+	return s
+}
+
+// get is the SQL of the value as JSON text (NULL for null or missing).
+func (d *dynPath) get() string {
+	if len(d.path) == 0 {
+		return "kql_json_get(" + d.root + ")"
+	}
+	return "kql_json_get(" + d.root + ", " + strings.Join(d.path, ", ") + ")"
+}
+
+// str is tostring of the value.
+func (d *dynPath) str() string {
+	return "kql_json_str(" + strings.Join(append([]string{d.root}, d.path...), ", ") + ")"
+}
+
+// val is the value as an SQL scalar (string, number, 1/0, JSON text for
+// arrays and objects; NULL for null or missing), for comparisons.
+func (d *dynPath) val() string {
+	return "kql_json_val(" + strings.Join(append([]string{d.root}, d.path...), ", ") + ")"
+}
+
+func isNumeric(t string) bool { return t == "long" || t == "int" || t == "real" }
+
+// noteTime records that the query filters a base time column.
+func (c *compiler) noteTime(s *sx) {
+	if s.col != nil && s.col.baseTime {
+		c.timeUsed = true
+	}
+}
+
+// comparable checks that two values may be compared.
+func (c *compiler) comparable(pos syntax.Pos, op string, l, r *sx) {
+	if l.typ == r.typ || l.typ == "dynamic" || r.typ == "dynamic" || isNumeric(l.typ) && isNumeric(r.typ) {
+		return
+	}
+	if l.konst && l.val == nil || r.konst && r.val == nil {
+		return
+	}
+	panic(errorf(CodeSemantic, pos, "cannot compare %s with %s using '%s'; convert one side (tostring(), tolong(), todatetime()...)", l.typ, r.typ, op))
+}
+
+// scalarOf converts a dynamic to an SQL scalar for comparison.
+func scalarOf(s *sx) string {
+	if s.typ == "dynamic" && s.dyn != nil {
+		return s.dyn.val()
+	}
+	return s.sql
+}
+
+// str converts a value to string (KQL tostring).
+func (c *compiler) str(s *sx) string {
+	switch s.typ {
+	case "string":
+		return s.sql
+	case "dynamic":
+		if s.dyn != nil {
+			return s.dyn.str()
+		}
+		return "kql_json_str(" + s.sql + ")"
+	case "datetime":
+		return "kql_fmt_datetime(" + s.sql + ")"
+	case "timespan":
+		return "kql_fmt_timespan(" + s.sql + ")"
+	case "bool":
+		return "(CASE " + s.sql + " WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END)"
+	case "real":
+		return "kql_fmt_real(" + s.sql + ")"
+	}
+	return "COALESCE(CAST(" + s.sql + " AS TEXT), '')"
+}
+
+func both(l, r *sx) bool { return l.agg || r.agg }
+
+func (c *compiler) binary(x *syntax.Binary, e *env) *sx {
+	if _, ok := x.L.(*syntax.Star); ok {
+		return c.starOp(x, e)
+	}
+	if x.Op == ":" {
+		panic(errorf(CodeSemantic, x.Pos, "':' is only allowed in a search predicate (search Column:\"term\")"))
+	}
+	l, r := c.scalar(x.L, e), c.scalar(x.R, e)
+	agg := both(l, r)
+	switch x.Op {
+	case "and", "or":
+		for _, s := range []*sx{l, r} {
+			if s.typ != "bool" && !(s.konst && s.val == nil) {
+				panic(errorf(CodeSemantic, x.Pos, "'%s' needs bool operands, not %s", x.Op, s.typ))
+			}
+		}
+		return &sx{sql: l.sql + " " + strings.ToUpper(x.Op) + " " + r.sql, typ: "bool", agg: agg, null: l.null || r.null}
+	case "==", "!=", "<>", "<", "<=", ">", ">=":
+		c.comparable(x.Pos, x.Op, l, r)
+		c.noteTime(l)
+		c.noteTime(r)
+		ls, rs := scalarOf(l), scalarOf(r)
+		switch x.Op {
+		case "==":
+			if dev := c.deviceIndex(l, r, e); dev != "" {
+				return &sx{sql: dev, typ: "bool", agg: agg}
+			}
+			return &sx{sql: ls + " = " + rs, typ: "bool", agg: agg, null: l.null || r.null}
+		case "!=", "<>":
+			if !l.null && !r.null {
+				return &sx{sql: ls + " <> " + rs, typ: "bool", agg: agg}
+			}
+			// KQL keeps rows where one side is null.
+			return &sx{sql: ls + " IS NOT " + rs, typ: "bool", agg: agg}
+		}
+		return &sx{sql: ls + " " + x.Op + " " + rs, typ: "bool", agg: agg, null: true}
+	case "+", "-", "*", "/", "%":
+		return c.arith(x, l, r)
+	case "matches regex":
+		if !r.konst {
+			panic(errorf(CodeSemantic, x.R.ExprPos(), "the regular expression of matches regex must be a constant"))
+		}
+		if err := checkRegex(fmt.Sprint(r.val)); err != nil {
+			panic(errorf(CodeSemantic, x.R.ExprPos(), "invalid regular expression: %v", err))
+		}
+		return &sx{sql: "kql_regex(" + c.str(l) + ", " + c.str(r) + ")", typ: "bool", agg: agg}
+	}
+	if fn, neg, ok := stringOp(x.Op); ok {
+		s := fn(c.str(l), c.str(r))
+		if neg {
+			s = "NOT " + s
+		}
+		return &sx{sql: s, typ: "bool", agg: agg}
+	}
+	panic(errorf(CodeSemantic, x.Pos, "unknown operator '%s'", x.Op))
+}
+
+// stringOp returns the SQL builder of a string operator and whether it is
+// negated.
+func stringOp(op string) (func(a, b string) string, bool, bool) {
+	neg := strings.HasPrefix(op, "!")
+	base := strings.TrimPrefix(op, "!")
+	cs := strings.HasSuffix(base, "_cs")
+	name := strings.TrimSuffix(base, "_cs")
+	flag := "0"
+	if cs {
+		flag = "1"
+	}
+	switch name {
+	case "=~":
+		return func(a, b string) string { return "kql_eq(" + a + ", " + b + ", 0)" }, false, true
+	case "~":
+		if op == "!~" {
+			return func(a, b string) string { return "kql_eq(" + a + ", " + b + ", 0)" }, true, true
+		}
+	case "contains", "has", "startswith", "endswith", "hasprefix", "hassuffix":
+		return func(a, b string) string { return "kql_" + name + "(" + a + ", " + b + ", " + flag + ")" }, neg, true
+	}
+	return nil, false, false
+}
+
+// deviceIndex answers tostring(parse_json(properties_s).deviceId) == "x"
+// through the indexed _DeviceId column: the index finds the rows, and the
+// original test keeps the answer exact.
+func (c *compiler) deviceIndex(l, r *sx, e *env) string {
+	if r.dev && !l.dev {
+		l, r = r, l
+	}
+	if !l.dev || l.typ != "string" || !r.konst || r.typ != "string" || e.r == nil || e.r.hiddenSQL(deviceIDColumn) == nil {
+		return ""
+	}
+	return "(" + quote(deviceIDColumn) + " = " + r.sql + " AND " + l.sql + " = " + r.sql + ")"
+}
+
+func (c *compiler) arith(x *syntax.Binary, l, r *sx) *sx {
+	lt, rt := l.typ, r.typ
+	var typ string
+	switch {
+	case isNumeric(lt) && isNumeric(rt):
+		typ = "long"
+		if lt == "real" || rt == "real" {
+			typ = "real"
+		} else if lt == "int" && rt == "int" {
+			typ = "int"
+		}
+		if x.Op == "/" && typ != "real" {
+			return &sx{sql: "kql_idiv(" + l.sql + ", " + r.sql + ")", typ: typ, agg: both(l, r), null: true}
+		}
+	case lt == "datetime" && rt == "timespan" && (x.Op == "+" || x.Op == "-"),
+		lt == "timespan" && rt == "datetime" && x.Op == "+":
+		typ = "datetime"
+	case lt == "datetime" && rt == "datetime" && x.Op == "-":
+		typ = "timespan"
+	case lt == "timespan" && rt == "timespan" && (x.Op == "+" || x.Op == "-" || x.Op == "%"):
+		typ = "timespan"
+	case lt == "timespan" && rt == "timespan" && x.Op == "/":
+		return &sx{sql: "(CAST(" + l.sql + " AS REAL) / " + r.sql + ")", typ: "real", agg: both(l, r), null: true}
+	case lt == "timespan" && isNumeric(rt) && (x.Op == "*" || x.Op == "/"),
+		isNumeric(lt) && rt == "timespan" && x.Op == "*":
+		return &sx{sql: "CAST(" + l.sql + " " + x.Op + " " + r.sql + " AS INTEGER)", typ: "timespan", agg: both(l, r), null: true}
+	default:
+		panic(errorf(CodeSemantic, x.Pos, "operator '%s' cannot be applied to %s and %s", x.Op, lt, rt))
+	}
+	if l.konst && r.konst {
+		if v, ok := foldArith(x.Op, l.val, r.val); ok {
+			return c.konst(typ, v)
+		}
+	}
+	return &sx{sql: "(" + l.sql + " " + x.Op + " " + r.sql + ")", typ: typ, agg: both(l, r), null: true}
+}
+
+// foldArith folds integer arithmetic on constants (ago(1h) - 5m and the
+// like), so let values stay constants.
+func foldArith(op string, a, b any) (any, bool) {
+	x, ok1 := a.(int64)
+	y, ok2 := b.(int64)
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	switch op {
+	case "+":
+		if (y > 0 && x > math.MaxInt64-y) || (y < 0 && x < math.MinInt64-y) {
+			return nil, false
+		}
+		return x + y, true
+	case "-":
+		if (y < 0 && x > math.MaxInt64+y) || (y > 0 && x < math.MinInt64+y) {
+			return nil, false
+		}
+		return x - y, true
+	}
+	return nil, false
+}
+
+func (c *compiler) in(x *syntax.In, e *env) *sx {
+	l := c.scalar(x.L, e)
+	if len(x.List) > MaxInList {
+		panic(errorf(CodeLimitExceeded, x.Pos, "the list of %s has %d values; the limit is %d", x.Op, len(x.List), MaxInList))
+	}
+	var items []string
+	agg := l.agg
+	ci := strings.HasSuffix(x.Op, "~") || x.Op == "has_any" || x.Op == "has_all"
+	for _, it := range x.List {
+		v := c.scalar(it, e)
+		agg = agg || v.agg
+		if ci {
+			if x.Op == "has_any" || x.Op == "has_all" {
+				items = append(items, c.str(v))
+			} else {
+				items = append(items, "kql_lower("+c.str(v)+")")
+			}
+			continue
+		}
+		c.comparable(it.ExprPos(), x.Op, l, v)
+		items = append(items, scalarOf(v))
+	}
+	switch x.Op {
+	case "has_any", "has_all":
+		var parts []string
+		ls := c.str(l)
+		for _, it := range items {
+			parts = append(parts, "kql_has("+ls+", "+it+", 0)")
+		}
+		j := " OR "
+		if x.Op == "has_all" {
+			j = " AND "
+		}
+		return &sx{sql: "(" + strings.Join(parts, j) + ")", typ: "bool", agg: agg}
+	case "in~", "!in~":
+		s := "kql_lower(" + c.str(l) + ") IN (" + strings.Join(items, ", ") + ")"
+		if x.Op == "!in~" {
+			s = "NOT " + s
+		}
+		return &sx{sql: s, typ: "bool", agg: agg}
+	}
+	ls := scalarOf(l)
+	if x.Op == "in" {
+		return &sx{sql: ls + " IN (" + strings.Join(items, ", ") + ")", typ: "bool", agg: agg, null: l.null}
+	}
+	s := ls + " NOT IN (" + strings.Join(items, ", ") + ")"
+	if l.null {
+		s = "(" + ls + " IS NULL OR " + s + ")" // KQL keeps rows whose value is null
+	}
+	return &sx{sql: s, typ: "bool", agg: agg}
+}
+
+// starOp compiles * <op> x: the operator applied to every column
+// converted to string, ORed.
+func (c *compiler) starOp(x *syntax.Binary, e *env) *sx {
+	if !e.star || e.r == nil {
+		panic(errorf(CodeSemantic, x.Pos, "'*' is only allowed in where and search predicates"))
+	}
+	r := c.scalar(x.R, e)
+	rs := c.str(r)
+	var fn func(a, b string) string
+	neg := false
+	switch x.Op {
+	case "==":
+		fn = func(a, b string) string { return a + " = " + b }
+	default:
+		var ok bool
+		fn, neg, ok = stringOp(x.Op)
+		if !ok {
+			panic(errorf(CodeSemantic, x.Pos, "'*' cannot be used with '%s'", x.Op))
+		}
+	}
+	var parts []string
+	for _, col := range e.r.cols {
+		v := &sx{sql: quote(col.sql), typ: col.typ, col: col}
+		if col.inline != "" {
+			v.sql = col.inline
+		}
+		parts = append(parts, fn(c.str(v), rs))
+	}
+	s := "(" + strings.Join(parts, " OR ") + ")"
+	if neg {
+		s = "NOT " + s
+	}
+	return &sx{sql: s, typ: "bool"}
+}
