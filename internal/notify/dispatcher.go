@@ -10,8 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/tether-iot/tether"
 )
 
 // Groups keeps the action groups.
@@ -114,7 +117,7 @@ type Options struct {
 	MinBackoff  time.Duration // the wait after a first failure; 2 s
 	MaxBackoff  time.Duration // the longest wait between attempts; 5 min
 	MaxAge      time.Duration // a notification this old is given up on at its next failure; 24 h
-	MaxAttempts int           // attempts before a notification is given up on; 100
+	MaxAttempts int           // attempts before a notification is given up on; 300 (about 24 h of 5 min waits)
 	Parallel    int           // sends at once, each to a different receiver; 8
 	Retention   time.Duration // how long done notifications and attempts are kept; 7 days
 	// AlertmanagerHold is the endsAt of a Fired alert sent to
@@ -165,7 +168,7 @@ func New(o Options) (*Dispatcher, error) {
 	setDefault(&o.MinBackoff, 2*time.Second)
 	setDefault(&o.MaxBackoff, 5*time.Minute)
 	setDefault(&o.MaxAge, 24*time.Hour)
-	setDefault(&o.MaxAttempts, 100)
+	setDefault(&o.MaxAttempts, 300)
 	setDefault(&o.Parallel, 8)
 	setDefault(&o.Retention, 7*24*time.Hour)
 	setDefault(&o.AlertmanagerHold, 24*time.Hour)
@@ -187,8 +190,10 @@ func setDefault[T time.Duration | int](v *T, def T) {
 
 // Notify validates a and durably queues it for every receiver of the
 // named action groups, then wakes the sender; it does not wait for
-// delivery, so a slow receiver never holds the caller. An unknown group
-// is a not found error and nothing is queued; no groups is no work.
+// delivery, so a slow receiver never holds the caller. Unknown groups
+// do not stop the others: a is queued for the groups that exist, and the
+// answer is a not found error naming the missing ones. No groups is no
+// work.
 func (d *Dispatcher) Notify(ctx context.Context, actionGroups []string, a Alert) error {
 	if err := a.validate(); err != nil {
 		return err
@@ -198,7 +203,10 @@ func (d *Dispatcher) Notify(ctx context.Context, actionGroups []string, a Alert)
 		return fmt.Errorf("notify %q: %w", a.RuleName, err)
 	}
 	now := d.o.Now()
-	var ns []Notification
+	var (
+		ns      []Notification
+		missing []string
+	)
 	seen := map[string]bool{}
 	for _, name := range actionGroups {
 		if seen[name] {
@@ -206,22 +214,29 @@ func (d *Dispatcher) Notify(ctx context.Context, actionGroups []string, a Alert)
 		}
 		seen[name] = true
 		g, err := d.o.Store.ActionGroup(ctx, name)
+		if tether.ErrorKind(err) == tether.KindNotFound {
+			missing = append(missing, name)
+			continue
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("notify %q: %w", a.RuleName, err)
 		}
 		for _, r := range g.Receivers {
 			ns = append(ns, Notification{Group: g.Name, Kind: r.Kind, Target: r.Target, AlertID: a.ID(),
 				Rule: a.RuleName, Condition: a.State, Alert: body, Created: now})
 		}
 	}
-	if len(ns) == 0 {
-		return nil
+	if len(ns) > 0 {
+		if err := d.o.Store.EnqueueNotifications(ctx, ns); err != nil {
+			return fmt.Errorf("notify %q: %w", a.RuleName, err)
+		}
+		d.notify()
+		d.log.Debug("alert notification queued", "rule", a.RuleName, "state", a.State, "receivers", len(ns))
 	}
-	if err := d.o.Store.EnqueueNotifications(ctx, ns); err != nil {
-		return fmt.Errorf("notify %q: %w", a.RuleName, err)
+	if len(missing) > 0 {
+		return &tether.Error{Kind: tether.KindNotFound, Message: fmt.Sprintf(
+			"alert %q (%s) not sent to action groups %s: no such group", a.RuleName, a.State, strings.Join(missing, ", "))}
 	}
-	d.notify()
-	d.log.Debug("alert notification queued", "rule", a.RuleName, "state", a.State, "groups", len(seen), "receivers", len(ns))
 	return nil
 }
 

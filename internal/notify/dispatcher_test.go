@@ -205,10 +205,6 @@ func TestNotifyErrors(t *testing.T) {
 	f := mustNewFixture(t)
 	r := mustStartReceiver(t)
 	f.mustCreate(t, "ops", webhook(r.URL))
-	err := f.d.Notify(context.Background(), []string{"ops", "nobody"}, metricAlert())
-	if tether.ErrorKind(err) != tether.KindNotFound || !strings.Contains(err.Error(), "nobody") {
-		t.Errorf("Notify to an unknown group = %v, want not found naming it", err)
-	}
 	bad := metricAlert()
 	bad.Severity = 9
 	if err := f.d.Notify(context.Background(), []string{"ops"}, bad); tether.ErrorKind(err) != tether.KindInvalid {
@@ -216,7 +212,15 @@ func TestNotifyErrors(t *testing.T) {
 	}
 	f.mustDispatch(t, t0)
 	if n := len(r.requests()); n != 0 {
-		t.Errorf("after failed Notify calls the receiver got %d requests, want 0 (all or none)", n)
+		t.Errorf("after an invalid alert the receiver got %d requests, want 0", n)
+	}
+	err := f.d.Notify(context.Background(), []string{"nobody", "ops", "gone"}, metricAlert())
+	if tether.ErrorKind(err) != tether.KindNotFound || !strings.Contains(err.Error(), "nobody, gone") {
+		t.Errorf("Notify with unknown groups = %v, want not found naming them", err)
+	}
+	f.mustDispatch(t, t0)
+	if n := len(r.requests()); n != 1 {
+		t.Errorf("the existing group's receiver got %d requests, want 1: unknown groups do not stop the others", n)
 	}
 	if err := f.d.Notify(context.Background(), nil, metricAlert()); err != nil {
 		t.Errorf("Notify(no groups) = %v, want nil", err)

@@ -281,4 +281,3 @@ func TestSMTPConfigValidate(t *testing.T) {
 		t.Errorf("Validate(good) = %v", err)
 	}
 }
-

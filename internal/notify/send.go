@@ -53,13 +53,13 @@ func (d *Dispatcher) send(ctx context.Context, g Group, r Receiver, a Alert, now
 		if err != nil {
 			return result{final: true, err: err}
 		}
-		body, err := json.Marshal(p)
+		body, err := marshal(p)
 		if err != nil {
 			return result{final: true, err: err}
 		}
 		return d.post(ctx, r.Target, body, g.Secret.Reveal(), a)
 	case KindAlertmanager:
-		body, err := json.Marshal(alertmanagerAlerts(a, d.o.ResourceID, now, d.o.AlertmanagerHold))
+		body, err := marshal(alertmanagerAlerts(a, d.o.ResourceID, now, d.o.AlertmanagerHold))
 		if err != nil {
 			return result{final: true, err: err}
 		}
@@ -69,6 +69,18 @@ func (d *Dispatcher) send(ctx context.Context, g Group, r Receiver, a Alert, now
 		return result{status: status, final: final, err: err}
 	}
 	return result{final: true, err: fmt.Errorf("unknown receiver kind %q", r.Kind)}
+}
+
+// marshal is json.Marshal without HTML escaping: receivers see "<", not
+// "\u003c", in conditions.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // maxErrorBody is how much of a failed answer is kept in the record.
