@@ -297,7 +297,7 @@ func (c *compiler) finishReads() {
 
 // read adds a CTE reading a table, with the given extra leading columns
 // (such as $table) and outer-union shape, and returns the relation.
-func (c *compiler) read(t Table, want []*col, extra map[string]string) *rel {
+func (c *compiler) read(t Table, want []*col, extra map[string]string, helpers bool) *rel {
 	r := &rel{}
 	var sel []string
 	has := map[string]Column{}
@@ -324,7 +324,7 @@ func (c *compiler) read(t Table, want []*col, extra map[string]string) *rel {
 		r.cols = append(r.cols, &cc)
 	}
 	for _, h := range hiddenColumns[t.Name] {
-		if h.Name == deviceIDColumn {
+		if h.Name == deviceIDColumn && helpers {
 			sel = append(sel, quote(h.Name))
 			r.hidden = append(r.hidden, &col{name: h.Name, sql: h.Name, typ: h.Type})
 		}

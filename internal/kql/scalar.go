@@ -386,10 +386,12 @@ func (c *compiler) deviceIndex(l, r *sx, e *env) string {
 	if r.dev && !l.dev {
 		l, r = r, l
 	}
-	if !l.dev || l.typ != "string" || !r.konst || r.typ != "string" || e.r == nil || e.r.hiddenSQL(deviceIDColumn) == nil {
+	if !l.dev || l.typ != "string" || !r.konst || r.typ != "string" || r.val == "" || e.r == nil || e.r.hiddenSQL(deviceIDColumn) == nil {
 		return ""
 	}
-	return "(" + quote(deviceIDColumn) + " = " + r.sql + " AND " + l.sql + " = " + r.sql + ")"
+	// likelihood tells the planner the test is very selective, so it
+	// prefers the (_DeviceId, TimeGenerated) index to the category one.
+	return "(likelihood(" + quote(deviceIDColumn) + " = " + r.sql + ", 0.000001) AND " + l.sql + " = " + r.sql + ")"
 }
 
 func (c *compiler) arith(x *syntax.Binary, l, r *sx) *sx {

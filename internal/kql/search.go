@@ -98,7 +98,7 @@ func (c *compiler) settle(r *rel) *rel {
 			}
 			want = append(want, w)
 		}
-		br := c.read(t, want, extra)
+		br := c.read(t, want, extra, len(s.tables) == 1)
 		if len(s.tables) == 1 {
 			r.hidden = br.hidden
 		}

@@ -160,7 +160,7 @@ func (l *lexer) next() {
 	case c >= '0' && c <= '9' || (c == '.' && l.peek(1) >= '0' && l.peek(1) <= '9'):
 		l.number(p)
 		return
-	case c == '[' && (l.peek(1) == '\'' || l.peek(1) == '"'):
+	case c == '[' && (l.peek(1) == '\'' || l.peek(1) == '"') && !l.indexes():
 		l.bracketName(p)
 		return
 	case c == '!':
@@ -476,4 +476,15 @@ func isExponent(s string) bool {
 		s = s[1:]
 	}
 	return len(s) > 0 && s[0] >= '0' && s[0] <= '9'
+}
+
+// indexes reports whether a '[' here indexes the previous expression
+// (d["key"]) rather than starting a bracketed name (['$table']): it does
+// when it follows a name, ')' or ']' with no space between.
+func (l *lexer) indexes() bool {
+	if len(l.toks) == 0 || l.space {
+		return false
+	}
+	p := l.toks[len(l.toks)-1]
+	return p.Kind == NameTok || p.Kind == OpTok && (p.Text == ")" || p.Text == "]")
 }
