@@ -60,6 +60,7 @@ variables: TETHER_ and the flag name in upper case with dashes as underscores
 	root.AddCommand(newLogsCmd(g))
 	root.AddCommand(newActionGroupCmd(g))
 	root.AddCommand(newSimulateCmd(g))
+	root.AddCommand(newCheckCmd(g))
 	root.AddCommand(newBansCmd(g))
 	return root
 }
