@@ -341,8 +341,10 @@ func (d *Dispatcher) deliver(ctx context.Context, n Notification, now time.Time)
 	var alert Alert
 	g, err := d.o.Store.ActionGroup(ctx, n.Group)
 	switch {
+	case tether.ErrorKind(err) == tether.KindNotFound:
+		return nil // deleted meanwhile: its outbox went with it
 	case err != nil:
-		return err // deleted meanwhile (its outbox went with it), or the store failed
+		return err
 	case json.Unmarshal(n.Alert, &alert) != nil:
 		res = result{final: true, err: errors.New("the stored notification is not valid JSON")}
 	default:
