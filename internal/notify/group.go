@@ -152,11 +152,14 @@ func checkAddress(s string) (string, error) {
 // is left as it is.
 func Redact(target string) string {
 	u, err := url.Parse(target)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		if strings.Contains(target, "://") || strings.Contains(target, "?") {
+	if err != nil {
+		if strings.ContainsAny(target, ":?@") {
 			return "(unparseable URL, redacted)"
 		}
 		return target
+	}
+	if u.Scheme == "" && u.RawQuery == "" && u.User == nil {
+		return target // an email address, or a path
 	}
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "REDACTED")
