@@ -127,3 +127,39 @@ func TestBackoffWithoutJitter(t *testing.T) {
 		}
 	})
 }
+
+// drops seeds connections that drop and reconnect after the given delays.
+func drops(h *history, dev string, delays []time.Duration) {
+	at := t0
+	for _, d := range delays {
+		h.session(session{dev: dev, at: at, d: 10 * time.Minute, reason: tether.ReasonConnectionLost})
+		at = at.Add(10*time.Minute + d)
+	}
+	h.session(session{dev: dev, at: at})
+}
+
+func TestReconnectDelayWithoutJitter(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	setup := func() time.Duration { return 2*time.Millisecond + time.Duration(r.Int64N(int64(15*time.Millisecond))) }
+	h := newHistory(t)
+	h.device("d", tether.StatusEnabled)
+	var fixed []time.Duration
+	for range 10 {
+		fixed = append(fixed, 100*time.Millisecond+setup())
+	}
+	drops(h, "d", fixed)
+	mustFind(t, h.diagnose("d"), "backoff-no-jitter", wire.SeverityWarning, "every reconnect after a dropped connection")
+
+	for seed := range 20 {
+		h := newHistory(t)
+		h.device("d", tether.StatusEnabled)
+		var jittered []time.Duration
+		for range 10 {
+			jittered = append(jittered, time.Duration(r.Int64N(int64(100*time.Millisecond)))+setup())
+		}
+		drops(h, "d", jittered)
+		if fs := findings(h.diagnose("d"), "backoff-no-jitter"); len(fs) != 0 {
+			t.Errorf("seed %d: jittered reconnect delays %v flagged: %s", seed, jittered, fs[0].Title)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package doctor
 import (
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/tether-iot/tether"
@@ -112,16 +113,30 @@ func detectNoJitter(in *input) []wire.Finding {
 		for _, s := range streaks {
 			all = append(all, s...)
 		}
-		if len(all) < in.th.MinRepeats+2 || median(all) < 100*time.Millisecond {
-			continue
+		kind := ""
+		if len(all) >= in.th.MinRepeats+2 && median(all) >= 100*time.Millisecond {
+			kind = lockstep(streaks, all, in.th.JitterTolerance)
 		}
-		kind := lockstep(streaks, all, in.th.JitterTolerance)
 		if kind == "" {
-			continue
+			// The first retry after each dropped connection: with jitter it
+			// is random; without, the same delay every time.
+			delays, dev := reconnectDelays(in.byDevice[id])
+			if len(delays) < 8 || median(delays) < 50*time.Millisecond {
+				continue
+			}
+			// A fixed delay: the spread of the delays, leaving out the
+			// highest and lowest tenth, is within 6% of their mean plus 5 ms
+			// of connection set-up. Jittered delays spread over the whole
+			// back-off range.
+			m, sd := trimmedSpread(delays)
+			if sd > in.th.JitterTolerance*float64(m)+float64(5*time.Millisecond) {
+				continue
+			}
+			kind, ev, all = fmt.Sprintf("every reconnect after a dropped connection comes ~%s later", round(m)), dev, delays
 		}
 		f := wire.Finding{Detector: "backoff-no-jitter", DeviceID: id, Severity: wire.SeverityWarning,
 			Title: fmt.Sprintf("%s: retries without jitter: %s (%d retries)", id, kind, len(all)),
-			Cause: "The intervals between the device's failed attempts and its retries carry no randomness. One device retrying like this is harmless, but after a hub restart or a network outage every device with the same firmware retries at the same instants, and the synchronised waves of connects get throttled (429) and prolong the outage.",
+			Cause: "The device's retry delays carry no randomness. One device retrying like this is harmless, but after a hub restart or a network outage every device with the same firmware retries at the same instants, and the synchronised waves of connects get throttled (429) and prolong the outage.",
 			Fix: []string{"Back off exponentially with full jitter: wait a random time between 0 and min(cap, base × 2^attempt) (the Azure SDKs and the Tether Go SDK do).",
 				"Do not retry errors the catalog marks not retryable (401003, 403012, 404001): fix the cause instead."}}
 		f = catalogRef(f, tether.ThrottlingException)
@@ -182,4 +197,45 @@ func maxD(ds []time.Duration) time.Duration {
 		m = max(m, d)
 	}
 	return m
+}
+
+// reconnectDelays returns, for each connection that dropped (lost, or
+// timed out), the time to the device's next connection attempt, with the
+// attempts as evidence.
+func reconnectDelays(rows []*row) ([]time.Duration, []wire.Evidence) {
+	var ds []time.Duration
+	var ev []wire.Evidence
+	for i, r := range rows {
+		if !r.disconnect() || r.reason != tether.ReasonConnectionLost && r.reason != tether.ReasonKeepAliveTimeout {
+			continue
+		}
+		for _, next := range rows[i+1:] {
+			if next.op == opConnect {
+				d := next.t.Sub(r.t)
+				ds = append(ds, d)
+				ev = append(ev, next.evidence(fmt.Sprintf("reconnected %s after the drop", round(d))))
+				break
+			}
+		}
+	}
+	return ds, ev
+}
+
+// trimmedSpread returns the mean and standard deviation of ds without
+// their highest and lowest tenth.
+func trimmedSpread(ds []time.Duration) (time.Duration, float64) {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	k := len(s) / 10
+	s = s[k : len(s)-k]
+	var sum float64
+	for _, d := range s {
+		sum += float64(d)
+	}
+	mean := sum / float64(len(s))
+	var v float64
+	for _, d := range s {
+		v += (float64(d) - mean) * (float64(d) - mean)
+	}
+	return time.Duration(mean), math.Sqrt(v / float64(len(s)))
 }

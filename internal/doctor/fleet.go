@@ -184,6 +184,14 @@ func detectConnectStorm(in *input) []wire.Finding {
 	if n < in.th.StormAttempts || float64(n) < in.th.StormFactor*float64(total)/minutes {
 		return nil
 	}
+	// A storm is many devices; one device's loop is a reconnect loop.
+	peakDevs := map[string]bool{}
+	for _, r := range perMinute[peak] {
+		peakDevs[r.device] = true
+	}
+	if len(peakDevs) < in.th.StormDevices {
+		return nil
+	}
 	failed, thr := 0, 0
 	devs := map[string]bool{}
 	var ev []wire.Evidence

@@ -40,6 +40,24 @@ func detectNeverConnected(in *input) []wire.Finding {
 			Title: fmt.Sprintf("%s: has never connected; %s failed", id, plural(len(tries), "attempt", "attempts")),
 			Cause: "The device is registered and tries to connect, but every attempt is refused; the detail of each says why.",
 			Fix:   []string{"Read the detail below; tether errors CODE explains its result code.", "Run tether check from the device's network to test each step."}}
+		expired, sig := 0, 0
+		for _, r := range tries {
+			if r.reason == tether.ReasonCredentialExpired {
+				expired++
+			}
+			if strings.Contains(r.p.Detail, "signature mismatch") {
+				sig++
+			}
+		}
+		switch {
+		case expired*2 > len(tries):
+			title, cause, fix := expiredVerdict(id, tries, "and has never connected")
+			f.Title, f.Cause, f.Fix = title, cause, append(fix, f.Fix...)
+		case sig*2 > len(tries):
+			f.Title += " with a signature mismatch"
+			f.Cause = "The device signs its tokens with a key that is not this device's: a wrong or mistyped key, or a connection string of another hub or of a re-created device."
+			f.Fix = []string{"Give the device its connection string: tether device connection-string " + id + "."}
+		}
 		f = catalogRef(f, tries[len(tries)-1].code)
 		out = append(out, withEvidence(f, evidenceOf(tries, "")))
 	}

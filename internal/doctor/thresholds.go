@@ -33,6 +33,9 @@ type Thresholds struct {
 	// average per minute.
 	StormAttempts int
 	StormFactor   float64
+	// StormDevices is how many distinct devices must try in that minute
+	// (20): one device's loop is not a storm.
+	StormDevices int
 	// SilentAfter is how long a connected device may send nothing before
 	// it is reported silent (1 hour).
 	SilentAfter time.Duration
@@ -44,7 +47,7 @@ func DefaultThresholds() Thresholds {
 		Periodic: 0.15, MinRepeats: 3, RenewalGap: time.Minute, ShortConnection: 2 * time.Minute,
 		FlapWarning: 6, FlapError: 30, JitterTolerance: 0.06,
 		FleetDevices: 5, FleetFraction: 0.3, FleetWindow: time.Minute,
-		StormAttempts: 100, StormFactor: 5, SilentAfter: time.Hour,
+		StormAttempts: 100, StormFactor: 5, StormDevices: 20, SilentAfter: time.Hour,
 	}
 }
 
@@ -74,6 +77,7 @@ func (t Thresholds) withDefaults() Thresholds {
 	pickI(&t.FlapError, d.FlapError)
 	pickI(&t.FleetDevices, d.FleetDevices)
 	pickI(&t.StormAttempts, d.StormAttempts)
+	pickI(&t.StormDevices, d.StormDevices)
 	pickD(&t.RenewalGap, d.RenewalGap)
 	pickD(&t.ShortConnection, d.ShortConnection)
 	pickD(&t.FleetWindow, d.FleetWindow)
