@@ -113,7 +113,7 @@ func ConnectionRecords(ev tether.ConnectionEvent) []tether.LogRecord {
 	}
 	if ev.Kind == tether.EventDisconnect && ev.Reason == tether.ReasonCredentialExpired {
 		first := rec(tether.IoTHubUnauthorized, p)
-		p.FollowsRecord = "401003"
+		p.FollowsRecord = strconv.Itoa(int(tether.IoTHubUnauthorized))
 		second := rec(tether.DeviceConnectionClosedRemotely, p)
 		second.Time = ev.Time.Add(time.Millisecond)
 		return []tether.LogRecord{first, second}

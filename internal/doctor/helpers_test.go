@@ -51,13 +51,13 @@ var (
 
 // history builds a device fleet's connection history.
 type history struct {
-	t    *testing.T
+	t    testing.TB
 	st   *store.Store
 	recs []tether.LogRecord
 	conn int
 }
 
-func newHistory(t *testing.T) *history {
+func newHistory(t testing.TB) *history {
 	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "tether.db")})
 	if err != nil {
