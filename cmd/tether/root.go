@@ -62,6 +62,7 @@ variables: TETHER_ and the flag name in upper case with dashes as underscores
 	root.AddCommand(newSimulateCmd(g))
 	root.AddCommand(newCheckCmd(g))
 	root.AddCommand(newBansCmd(g))
+	root.AddCommand(newPortalCmd(g))
 	return root
 }
 

@@ -107,6 +107,10 @@ func printBanner(cmd *cobra.Command, srv *server.Server) {
 	if p := srv.CreatedPolicies(); len(p) > 0 {
 		fmt.Fprintf(w, "  created policies: %s\n", strings.Join(p, ", "))
 	}
+	fmt.Fprintf(w, "  web portal:    https://%s:%s/\n", srv.Hostname(), port(srv.HTTPSAddr().String()))
+	if pw := srv.PortalPassword(); pw != "" {
+		fmt.Fprintf(w, "  portal admin password (shown once; tether portal reset-password makes a new one): %s\n", pw)
+	}
 	fmt.Fprintf(w, "Owner connection string: tether hub connection-string --data %s\n", shellQuote(srv.DataDir()))
 }
 

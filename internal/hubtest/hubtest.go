@@ -33,6 +33,7 @@ func Start(tb testing.TB, opts ...func(*server.Config)) *Hub {
 	cfg.DataDir = tb.TempDir()
 	cfg.HTTPSAddr = "127.0.0.1:0"
 	cfg.MQTTAddr = "127.0.0.1:0"
+	cfg.PortalPasswordIterations = 1000 // the default work factor is for real passwords
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -53,6 +53,9 @@ type Config struct {
 	// HeaderTimeout is how long an HTTPS client may take to send its
 	// request headers (slow-loris protection); 0: 10 s. Not a flag.
 	HeaderTimeout time.Duration
+	// PortalPasswordIterations is the PBKDF2 work factor of the portal's
+	// admin password hash; 0: the default (tests lower it).
+	PortalPasswordIterations int
 }
 
 // DefaultConfig returns the settings tether serve starts with.

@@ -48,6 +48,10 @@ type Server struct {
 	stopBase context.CancelFunc
 	policies []string // default policies created by this start
 	api      *api.API
+	portal   http.Handler
+	// portalPassword is the admin password created by this start, "" if
+	// it existed before.
+	portalPassword string
 }
 
 // New assembles a hub from cfg. Everything that can fail on bad
@@ -129,6 +133,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.api = svc
+	if s.portal, s.portalPassword, err = s.newPortal(svc); err != nil {
+		return nil, err
+	}
 	if s.httpsLn, err = listen("--https-addr", cfg.HTTPSAddr); err != nil {
 		return nil, err
 	}
@@ -162,6 +169,8 @@ func (s *Server) routes(svc http.Handler) http.Handler {
 	})
 	mux.HandleFunc("GET /$iothub/websocket", s.gw.ServeWS)
 	mux.Handle("GET /metrics", s.diag.metrics.Handler())
+	mux.Handle("GET /{$}", s.portal)
+	mux.Handle("/portal/", s.portal)
 	mux.Handle("/", svc)
 	return mux
 }
@@ -249,6 +258,10 @@ func (s *Server) DataDir() string { return s.cfg.DataDir }
 // CAFile is the PEM file clients must trust, or "" with an operator
 // certificate.
 func (s *Server) CAFile() string { return s.tls.CAFile }
+
+// PortalPassword is the portal's admin password when this start created
+// it, to be shown once; "" otherwise.
+func (s *Server) PortalPassword() string { return s.portalPassword }
 
 // CreatedPolicies lists the default policies this start created.
 func (s *Server) CreatedPolicies() []string { return s.policies }
