@@ -38,7 +38,7 @@ export function clear(el, ...children) {
   return el;
 }
 
-const zeroTime = t => !t || t.startsWith('0001-01-01');
+const zeroTime = t => !t || (typeof t === 'string' && t.startsWith('0001-01-01'));
 
 export function fmtTime(t) {
   if (zeroTime(t)) return '—';

@@ -127,7 +127,7 @@ async function loadTwin(el, id) {
       } catch (x) { err.textContent = x.message; err.hidden = false; }
     } }, field('Desired properties (JSON)', area, `Version ${twin.properties?.desired?.$version ?? '?'}; a member left out is removed.`), err, save),
     h('h3', {}, 'Reported properties'), h('pre', { class: 'json' }, JSON.stringify(strip(twin.properties?.reported), null, 2)),
-    twin.tags ? [h('h3', {}, 'Tags'), h('pre', { class: 'json' }, JSON.stringify(twin.tags, null, 2))] : null);
+    ...(twin.tags ? [h('h3', {}, 'Tags'), h('pre', { class: 'json' }, JSON.stringify(twin.tags, null, 2))] : []));
 }
 
 function drawMethod(el, id) {
