@@ -27,7 +27,7 @@ func layer(pkg string) (int, bool) {
 		return 3, true
 	case rel == "internal/server":
 		return 5, true
-	case rel == "internal/hubtest", strings.HasPrefix(rel, "cmd/"), rel == "interop":
+	case rel == "internal/hubtest", strings.HasPrefix(rel, "cmd/"), rel == "interop", strings.HasPrefix(rel, "examples/"):
 		return 6, true
 	case strings.HasPrefix(rel, "internal/"):
 		return 4, true // components

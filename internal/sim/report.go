@@ -40,7 +40,12 @@ type Report struct {
 	// Faults lists each fault, its devices and how often it was injected.
 	Faults []FaultReport `json:"faults"`
 	// PeakHeapBytes and PeakStackBytes are the largest seen during the
-	// run; PerClientBytes is (peak heap + stack) / clients.
+	// run (the heap with garbage not yet collected). LiveBytes is the
+	// live heap plus stacks just before the clients closed, after a
+	// garbage collection; PerClientBytes is LiveBytes / clients (it
+	// includes the process's fixed overhead, which matters only for a
+	// few clients).
+	LiveBytes      uint64 `json:"liveBytes"`
 	PeakHeapBytes  uint64 `json:"peakHeapBytes"`
 	PeakStackBytes uint64 `json:"peakStackBytes"`
 	PerClientBytes uint64 `json:"perClientBytes"`
@@ -129,8 +134,8 @@ func (r *Report) Text() string {
 		}
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "memory                peak heap %s, peak stacks %s, %s per client; peak goroutines %d\n",
-		mib(r.PeakHeapBytes), mib(r.PeakStackBytes), kib(r.PerClientBytes), r.PeakGoroutines)
+	fmt.Fprintf(&b, "memory                live %s at the end (%s per client); peak heap %s, peak stacks %s; peak goroutines %d\n",
+		mib(r.LiveBytes), kib(r.PerClientBytes), mib(r.PeakHeapBytes), mib(r.PeakStackBytes), r.PeakGoroutines)
 	return b.String()
 }
 

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -106,9 +107,16 @@ func (s *Sim) Run(ctx context.Context) (*Report, error) {
 		t.Stop()
 	}
 	final := s.c.summary(start, s.o.Devices, s.clients) // before the clients close
+	runtime.GC()                                          // what the fleet holds, without garbage
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	live := ms.HeapAlloc + ms.StackInuse
 	cancel()
 	wg.Wait()
-	return s.report(final), nil
+	r := s.report(final)
+	r.LiveBytes = live
+	r.PerClientBytes = live / uint64(max(1, s.clients))
+	return r, nil
 }
 
 // progress reports a summary every ProgressEvery until ctx ends.
@@ -173,9 +181,6 @@ func (s *Sim) report(sum Summary) *Report {
 		r.Faults = append(r.Faults, fr)
 	}
 	r.PeakHeapBytes, r.PeakStackBytes, r.PeakGoroutines = s.c.peakHeap, s.c.peakStack, s.c.peakG
-	if s.clients > 0 {
-		r.PerClientBytes = (r.PeakHeapBytes + r.PeakStackBytes) / uint64(s.clients)
-	}
 	return r
 }
 
