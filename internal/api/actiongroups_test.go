@@ -86,6 +86,18 @@ func TestActionGroupRoutes(t *testing.T) {
 	if r := do(t, h, request{method: "GET", path: "/v1/notificationHistory", token: tok}); len(r.list) != 2 {
 		t.Errorf("notificationHistory = %s, want 2 attempts", r.raw)
 	}
+	resp, err := h.HTTP.Get(h.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`tether_alert_notifications_total{outcome="delivered",receiver="webhook"} 1`,
+		`tether_alert_notifications_total{outcome="failed",receiver="email"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	mustStatus(t, do(t, h, request{method: "DELETE", path: "/v1/actionGroups/ops", token: tok}), http.StatusNoContent)
 	mustStatus(t, do(t, h, request{method: "DELETE", path: "/v1/actionGroups/ops", token: tok}), http.StatusNotFound)
 }

@@ -140,6 +140,9 @@ type Dispatcher struct {
 
 	randMu   sync.Mutex // guards o.Rand
 	lastTrim time.Time  // Run's goroutine only
+
+	statsMu sync.Mutex       // guards counts; taken alone
+	counts  map[string]int64 // "kind outcome": attempts
 }
 
 // New returns a Dispatcher ready to take notifications; call Run to
@@ -179,7 +182,7 @@ func New(o Options) (*Dispatcher, error) {
 		}
 	}
 	return &Dispatcher{o: o, log: o.Logger, wake: make(chan struct{}, 1), sem: make(chan struct{}, o.Parallel),
-		inflight: map[string]bool{}}, nil
+		inflight: map[string]bool{}, counts: map[string]int64{}}, nil
 }
 
 func setDefault[T time.Duration | int](v *T, def T) {
@@ -358,6 +361,7 @@ func (d *Dispatcher) deliver(ctx context.Context, n Notification, now time.Time)
 		}
 	}
 	d.decide(&a, n, res)
+	d.count(a.Kind, a.Outcome)
 	if err := d.o.Store.RecordNotificationAttempt(ctx, a); err != nil {
 		return err
 	}

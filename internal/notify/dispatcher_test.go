@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -87,6 +88,10 @@ func TestRetryWithBackoffThenDelivered(t *testing.T) {
 	g, _ := f.d.Group(context.Background(), "ops")
 	if g.PendingCount != 0 || g.DeadCount != 0 {
 		t.Errorf("group counts pending %d dead %d, want 0 0", g.PendingCount, g.DeadCount)
+	}
+	want := []Count{{"webhook", "delivered", 1}, {"webhook", "retry", 2}}
+	if got := f.d.Counts(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Counts() = %v, want %v", got, want)
 	}
 }
 

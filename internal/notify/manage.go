@@ -253,6 +253,7 @@ func (d *Dispatcher) testOne(ctx context.Context, g Group, r Receiver, a Alert, 
 			at.Error += fmt.Sprintf(" (no answer within %v)", d.o.Timeout)
 		}
 	}
+	d.count(at.Kind, at.Outcome)
 	if err := d.o.Store.RecordNotificationAttempt(ctx, at); err != nil && ctx.Err() == nil {
 		d.log.Error("record test notification", "group", g.Name, "receiver", r.Kind, "err", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/alert"
 	"github.com/tether-iot/tether/internal/api"
+	"github.com/tether-iot/tether/internal/metrics"
 	"github.com/tether-iot/tether/internal/notify"
 	"github.com/tether-iot/tether/internal/store"
 	"github.com/tether-iot/tether/internal/wire"
@@ -168,4 +169,16 @@ func (t ruleTester) TestRule(ctx context.Context, name string) (wire.Notificatio
 		a.Description = "A test notification of alert rule " + r.Name + ", sent on request."
 	}
 	return t.d.Test(ctx, r.ActionGroups, a)
+}
+
+// notificationCounts is the dispatcher's attempt counts for /metrics.
+func notificationCounts(d *notify.Dispatcher) func() []metrics.NotificationCount {
+	return func() []metrics.NotificationCount {
+		cs := d.Counts()
+		out := make([]metrics.NotificationCount, len(cs))
+		for i, c := range cs {
+			out[i] = metrics.NotificationCount(c)
+		}
+		return out
+	}
 }

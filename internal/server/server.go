@@ -110,6 +110,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.notify, err = newNotifier(s.st, cfg.ResourceID, cfg.SMTP, s.log.With("component", "notify")); err != nil {
 		return nil, err
 	}
+	s.diag.metrics.AddNotifications(notificationCounts(s.notify))
 	s.presence = make(chan diag.PresenceChange, 4096)
 	s.online = newPresenceCount()
 	if s.alerts, err = newAlerts(s.st, alertMetrics{m: s.diag.metrics, presence: s.online}, alertParts{groups: alertGroups{s.notify}, notifier: alertNotifier{s.notify}}, s.log.With("component", "alert")); err != nil {
