@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -131,4 +133,34 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// TestErrorsLinks checks that every link into errors.md from the docs
+// names an anchor the generated page has.
+func TestErrorsLinks(t *testing.T) {
+	anchors := map[string]bool{}
+	for _, info := range tether.Codes() {
+		anchors[info.Anchor()] = true
+	}
+	files, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`errors\.md#([a-z0-9-]+)`)
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if !anchors[m[1]] {
+				t.Errorf("%s links to errors.md#%s, which the catalog does not generate", f, m[1])
+			}
+		}
+	}
+	if n < len(tether.Codes()) {
+		t.Errorf("only %d links into errors.md found; the troubleshooting table alone should have %d", n, len(tether.Codes()))
+	}
 }
