@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -256,5 +257,22 @@ func TLSPolicyCheck(t *testing.T, addr, host, caFile string) {
 				t.Errorf("handshake accepted %s %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
 			}
 		})
+	}
+}
+
+func TestAcceptRetryable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&net.OpError{Op: "accept", Err: os.NewSyscallError("accept4", syscall.EMFILE)}, true},
+		{&net.OpError{Op: "accept", Err: os.NewSyscallError("accept4", syscall.ENFILE)}, true},
+		{&net.OpError{Op: "accept", Err: os.NewSyscallError("accept4", syscall.ECONNABORTED)}, true},
+		{net.ErrClosed, false},
+		{&net.OpError{Op: "accept", Err: os.NewSyscallError("accept4", syscall.EINVAL)}, false},
+	} {
+		if got := acceptRetryable(tc.err); got != tc.want {
+			t.Errorf("acceptRetryable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

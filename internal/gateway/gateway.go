@@ -42,6 +42,8 @@ type Gateway struct {
 	slots   *handshakeSlots // nil: no handshake limit
 	bans    *banList        // nil: no bans
 	refused [3]atomic.Int64 // by admission refusal: rate, handshakes, banned
+
+	acceptLogged atomic.Int64 // unix nanos of the last logged Accept failure
 }
 
 // session is a device's state across connections: its subscriptions
@@ -129,9 +131,8 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener, cfg *tls.Config) e
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
+			if acceptRetryable(err) {
+				g.acceptFailed(err)
 				continue
 			}
 			return fmt.Errorf("mqtt accept: %w", err)
