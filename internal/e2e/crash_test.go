@@ -85,10 +85,10 @@ func cleanEnv() []string {
 // startServe runs tether serve on free loopback ports in dir and waits
 // until it is healthy. It is stopped with SIGTERM when the test ends,
 // unless it has exited.
-func startServe(t *testing.T, bin, dir string) *serveProc {
+func startServe(t *testing.T, bin, dir string, extra ...string) *serveProc {
 	t.Helper()
 	p := &serveProc{https: freeAddr(t), mqtt: freeAddr(t), log: &syncBuffer{}, exited: make(chan error, 1)}
-	p.cmd = exec.Command(bin, "serve", "--data", dir, "--hostname", "localhost", "--https-addr", p.https, "--mqtt-addr", p.mqtt)
+	p.cmd = exec.Command(bin, append([]string{"serve", "--data", dir, "--hostname", "localhost", "--https-addr", p.https, "--mqtt-addr", p.mqtt}, extra...)...)
 	p.cmd.Env = cleanEnv()
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
