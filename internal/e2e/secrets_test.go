@@ -123,9 +123,9 @@ func TestNoSecretsInOutput(t *testing.T) {
 	}
 	wrong := tether.Secret("CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=")
 	for _, tok := range []string{
-		signToken(t, "localhost", "sec-2", wrong, time.Now().Add(time.Hour)),                  // wrong key
-		signToken(t, "localhost", "sec-2", keys["sec-2"], time.Now().Add(-time.Hour)),         // expired
-		signToken(t, "otherhub", "sec-2", keys["sec-2"], time.Now().Add(time.Hour)),           // other hub
+		signToken(t, "localhost", "sec-2", wrong, time.Now().Add(time.Hour)),                   // wrong key
+		signToken(t, "localhost", "sec-2", keys["sec-2"], time.Now().Add(-time.Hour)),          // expired
+		signToken(t, "otherhub", "sec-2", keys["sec-2"], time.Now().Add(time.Hour)),            // other hub
 		"SharedAccessSignature sr=localhost%2Fdevices%2Fsec-2&sig=bm90LWEtcmVhbC1zaWc%3D&se=1", // forged
 	} {
 		addToken(tok)
