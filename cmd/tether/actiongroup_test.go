@@ -126,3 +126,20 @@ func TestAlertTestSendsTheRulesNotification(t *testing.T) {
 		t.Errorf("test payload = %+v, want the rule's condition marked as a test", p.Data)
 	}
 }
+
+func TestServeRefusesIncompleteSMTPSettings(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--smtp-addr", "127.0.0.1:25"}, "--smtp-addr needs --smtp-from"},
+		{[]string{"--smtp-addr", "mail.example", "--smtp-from", "t@example.com"}, "not host:port"},
+		{[]string{"--smtp-from", "t@example.com"}, "need --smtp-addr"},
+		{[]string{"--smtp-addr", "127.0.0.1:25", "--smtp-from", "t@example.com", "--smtp-user", "u"}, "go together"},
+	} {
+		args := append([]string{"--data", t.TempDir(), "serve", "--https-addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0"}, c.args...)
+		if out, err := run(t, args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("tether serve %v = %v\n%s\nwant an error containing %q", c.args, err, out, c.want)
+		}
+	}
+}
