@@ -163,3 +163,16 @@ func TestReconnectDelayWithoutJitter(t *testing.T) {
 		}
 	}
 }
+
+func TestTakeoverLoopIsOneFinding(t *testing.T) {
+	h := newHistory(t)
+	h.device("cam", tether.StatusEnabled)
+	at := t0
+	for range 20 {
+		h.session(session{dev: "cam", at: at, d: 5 * time.Second, reason: tether.ReasonSessionTakenOver, idle: time.Second})
+		at = at.Add(5 * time.Second)
+	}
+	d := h.diagnose("cam")
+	mustFind(t, d, "takeover", wire.SeverityError, "20 takeovers of live connections")
+	mustNotFind(t, d, "reconnect-loop")
+}

@@ -11,13 +11,16 @@ import (
 )
 
 // detectReconnectLoop scores flapping: connections that end within
-// ShortConnection of starting, counted over the busiest hour.
+// ShortConnection of starting, counted over the busiest hour. Takeovers
+// are left to detectTakeover, so a shared identity is one finding.
 func detectReconnectLoop(in *input) []wire.Finding {
 	var out []wire.Finding
 	for _, id := range in.devices() {
 		var flaps []*row
 		for _, r := range in.byDevice[id] {
-			if r.disconnect() && r.reason != tether.ReasonServerShutdown && r.duration() >= 0 && r.duration() < in.th.ShortConnection {
+			// Takeovers are the takeover detector's; a shutdown is the hub's.
+			if r.disconnect() && r.reason != tether.ReasonServerShutdown && r.reason != tether.ReasonSessionTakenOver &&
+				r.duration() >= 0 && r.duration() < in.th.ShortConnection {
 				flaps = append(flaps, r)
 			}
 		}
@@ -43,7 +46,7 @@ func detectReconnectLoop(in *input) []wire.Finding {
 				top, topN = r, n
 			}
 		}
-		f.Cause = fmt.Sprintf("The device connects and loses the connection again within minutes, over and over; the commonest end is %s (%d of %d). A loop like this is usually driven by something that fails right after connecting: a takeover by a second client, a firmware crash loop, a subscription or publish the hub refuses, or a network that drops the flow.",
+		f.Cause = fmt.Sprintf("The device connects and loses the connection again within minutes, over and over; the commonest end is %s (%d of %d). A loop like this is usually driven by something that fails right after connecting: a firmware crash loop, a subscription or publish the hub refuses, or a network that drops the flow.",
 			orNone(top), topN, len(flaps))
 		f.Fix = []string{"Read the detail of the disconnect rows below: it names what ended each connection.",
 			"Look at the other findings for this device (takeover, keep-alive, auth): they usually name the driver.",
