@@ -217,3 +217,29 @@ func TestTokenRenewal(t *testing.T) {
 		t.Errorf("method after renewals = %+v, %v", r, err)
 	}
 }
+
+// TestDisableRenewal: with renewal off the client keeps its first token;
+// the hub, not the client, ends the connection when it expires.
+func TestDisableRenewal(t *testing.T) {
+	h := hubtest.Start(t)
+	o := mustDevice(t, h, "dev-1")
+	o.TokenLifetime, o.RenewBefore, o.DisableRenewal = 3*time.Second, 2*time.Second, true
+	st := newStates()
+	o.OnConnectionState = st.record
+	c := mustOpen(t, o)
+	first := c.TokenExpiry()
+	time.Sleep(2500 * time.Millisecond) // a renewing client would have renewed after 1s
+	for done := false; !done; {
+		select {
+		case cs := <-st.ch:
+			if cs.Renewal {
+				t.Errorf("renewal state with renewal disabled: %s", cs.Explain())
+			}
+		default:
+			done = true
+		}
+	}
+	if !c.TokenExpiry().Equal(first) || !c.Connected() {
+		t.Errorf("token expiry moved from %v to %v, or the client disconnected", first, c.TokenExpiry())
+	}
+}
