@@ -253,6 +253,9 @@ func (c *Client) setUp(up bool) {
 
 // waitUp waits until the client is connected.
 func (c *Client) waitUp(ctx context.Context) error {
+	if !c.running.Load() {
+		return &Error{Op: "wait for connection", Code: tether.DeviceNotOnline, Detail: "the client is not open: call Open (or Run) first"}
+	}
 	c.mu.Lock()
 	up := c.up
 	c.mu.Unlock()

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/tether-iot/tether/device"
+	"github.com/tether-iot/tether/internal/hubclient"
 	"github.com/tether-iot/tether/internal/server"
 	"github.com/tether-iot/tether/internal/wire"
+	"github.com/tether-iot/tether/sas"
 )
 
 // The examples run against a real hub that TestMain starts; these stand
@@ -20,7 +22,27 @@ var (
 	connectionString string // HostName=localhost;DeviceId=example;SharedAccessKey=…
 	hubCA            string // the hub's DATA/tls/ca.pem
 	hubAddr          string // 127.0.0.1:PORT instead of localhost:8883
+	backEnd          *hubclient.Client
 )
+
+// sendC2D and setDesired do what a back end does, as tether c2d send and
+// tether twin update would.
+func sendC2D(id, body string) {
+	if _, err := backEnd.SendC2D(context.Background(), id, hubclient.C2DSend{Body: []byte(body), MessageID: "c2d-1"}); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func setDesired(id string, desired map[string]any) {
+	var p wire.TwinPatch
+	p.Properties = &struct {
+		Desired  map[string]any `json:"desired,omitempty"`
+		Reported map[string]any `json:"reported,omitempty"`
+	}{Desired: desired}
+	if _, err := backEnd.PatchTwin(context.Background(), id, p, "*"); err != nil {
+		log.Fatal(err)
+	}
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "device-example-")
@@ -50,6 +72,7 @@ func exampleDevice(ctx context.Context, srv *server.Server) string {
 		log.Fatal(err)
 	}
 	c := exampleService(owner, srv)
+	backEnd = c
 	d, err := c.CreateDevice(ctx, wire.Device{DeviceID: "example"})
 	if err != nil {
 		log.Fatal(err)
@@ -162,4 +185,89 @@ func ExampleRetryPolicy_Delay() {
 	}
 	fmt.Println()
 	// Output: 100ms 200ms 400ms 800ms 1.6s 3.2s 6.4s 10s
+}
+
+func ExampleNew() {
+	cs, err := sas.ParseConnectionString(connectionString)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := device.New(device.Options{
+		Credentials: cs,
+		Transport:   device.MQTT, // or device.MQTTWS: WebSockets on 443
+		CA:          hubCA,
+		Addr:        hubAddr,
+		KeepAlive:   60 * time.Second,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("connected before Open:", c.Connected())
+	// Output: connected before Open: false
+}
+
+func ExampleClient_Run() {
+	c, _ := device.NewFromConnectionString(connectionString, device.Options{
+		CA: hubCA, Addr: hubAddr,
+		OnConnectionState: func(s device.ConnectionState) { fmt.Println(s.Status) },
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	// Run keeps the device connected until ctx ends, then disconnects
+	// cleanly; it returns early only on a final error such as a wrong key.
+	if err := c.Run(ctx); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// connecting
+	// connected
+	// closed
+}
+
+func ExampleClient_OnC2D() {
+	c, _ := device.NewFromConnectionString(connectionString, device.Options{CA: hubCA, Addr: hubAddr})
+	got := make(chan device.Message, 1)
+	c.OnC2D(func(m device.Message) { got <- m })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Open(ctx); err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	sendC2D("example", "open the valve") // a back end: tether c2d send example 'open the valve'
+	m := <-got
+	fmt.Printf("%s: %s\n", m.MessageID, m.Payload)
+	// Output: c2d-1: open the valve
+}
+
+func ExampleClient_OnDesired() {
+	c, _ := device.NewFromConnectionString(connectionString, device.Options{CA: hubCA, Addr: hubAddr})
+	got := make(chan map[string]any, 1)
+	c.OnDesired(func(patch map[string]any, version int64) { got <- patch })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Open(ctx); err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	setDesired("example", map[string]any{"interval": 30}) // a back end: tether twin update example --desired '{"interval":30}'
+	fmt.Println("interval:", (<-got)["interval"])
+	// Output: interval: 30
+}
+
+func ExampleClient_UpdateReported() {
+	c, _ := device.NewFromConnectionString(connectionString, device.Options{CA: hubCA, Addr: hubAddr})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Open(ctx); err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	// Merged into the reported properties; a nil value deletes one.
+	if _, err := c.UpdateReported(ctx, map[string]any{"battery": 87, "obsolete": nil}); err != nil {
+		log.Fatal(err)
+	}
+	twin, _ := c.GetTwin(ctx)
+	fmt.Println("battery:", twin.Reported["battery"])
+	// Output: battery: 87
 }

@@ -79,6 +79,10 @@ func (m *mqttConn) read(deadline time.Time) (*packets.Packet, error) {
 			return nil, errors.New("malformed packet length")
 		}
 	}
+	if n > maxPacket {
+		m.dead = true
+		return nil, fmt.Errorf("the hub sent a %d-byte packet; the check reads at most %d", n, maxPacket)
+	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(m.nc, buf); err != nil {
 		return nil, m.readErr(err)
@@ -112,6 +116,10 @@ func (m *mqttConn) readErr(err error) error {
 }
 
 var errTimeout = errors.New("no answer in time")
+
+// maxPacket bounds what the check reads: a twin or a method request is
+// far smaller.
+const maxPacket = 1 << 20
 
 // expect reads until a packet matches, dropping others, until deadline.
 func (m *mqttConn) expect(deadline time.Time, match func(*packets.Packet) bool) (*packets.Packet, error) {
