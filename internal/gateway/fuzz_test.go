@@ -32,9 +32,11 @@ func FuzzSession(f *testing.F) {
 	var b bytes.Buffer
 	(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1}, TopicName: "$iothub/twin/PATCH/properties/reported/?$rid=1", PacketID: 2, Payload: []byte(`{"a":{"b":[1,2]}}`)}).PublishEncode(&b)
 	f.Add(b.Bytes())
+	// One hub for every input, as a long-running hub sees them: each input
+	// is a new connection of the same device.
+	h := newTestHub(f)
+	key := h.device(f, "d1", tether.StatusEnabled)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h := newTestHub(t)
-		key := h.device(t, "d1", tether.StatusEnabled)
 		a, srv := net.Pipe()
 		done := make(chan struct{})
 		go func() { h.g.servePlain(srv); close(done) }()

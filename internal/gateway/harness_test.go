@@ -77,7 +77,7 @@ type testHub struct {
 	cancel context.CancelFunc
 }
 
-func newTestHub(t *testing.T, change ...func(*Options)) *testHub {
+func newTestHub(t testing.TB, change ...func(*Options)) *testHub {
 	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "tether.db")})
 	if err != nil {
@@ -109,7 +109,7 @@ func newTestHub(t *testing.T, change ...func(*Options)) *testHub {
 }
 
 // device registers a device with a fixed key and returns the key.
-func (h *testHub) device(t *testing.T, id string, status tether.Status) tether.Secret {
+func (h *testHub) device(t testing.TB, id string, status tether.Status) tether.Secret {
 	t.Helper()
 	key := tether.Secret("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")
 	_, err := h.st.CreateDevice(context.Background(), tether.Device{ID: id, Status: status,
