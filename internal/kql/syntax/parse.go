@@ -90,8 +90,11 @@ func (p *parser) failf(pos Pos, format string, args ...any) {
 	panic(&Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (p *parser) isOp(s string) bool   { t := p.tok(); return t.Kind == OpTok && t.Text == s }
-func (p *parser) isWord(s string) bool { t := p.tok(); return t.Kind == NameTok && !t.Quoted && t.Text == s }
+func (p *parser) isOp(s string) bool { t := p.tok(); return t.Kind == OpTok && t.Text == s }
+func (p *parser) isWord(s string) bool {
+	t := p.tok()
+	return t.Kind == NameTok && !t.Quoted && t.Text == s
+}
 
 func (p *parser) expectOp(s, what string) Token {
 	if !p.isOp(s) {

@@ -8,13 +8,13 @@ type Kind int
 // The token kinds.
 const (
 	EOF      Kind = iota
-	NameTok         // a name: letters, digits, _ (also ['bracketed'] names and hyphenated operators like project-away)
+	NameTok       // a name: letters, digits, _ (also ['bracketed'] names and hyphenated operators like project-away)
 	StrTok        // a string literal; Value holds the decoded text
 	NumTok        // an integer or real literal; Text holds the source text
-	SpanTok      // a timespan literal such as 5m; Text holds the source text
+	SpanTok       // a timespan literal such as 5m; Text holds the source text
 	TypedTok      // datetime(...), timespan(...), int(...), dynamic(...)...: Text holds the type, Value the raw text inside
-	OpTok            // punctuation and symbolic operators; Text holds it
-	WordOp         // a word operator such as has, !contains, in~, !in; Text holds it
+	OpTok         // punctuation and symbolic operators; Text holds it
+	WordOp        // a word operator such as has, !contains, in~, !in; Text holds it
 )
 
 func (k Kind) String() string {
