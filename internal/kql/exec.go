@@ -1,6 +1,7 @@
 package kql
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -122,9 +123,15 @@ func convert(v any, typ string) any {
 			return formatTimespan(n)
 		}
 	case "dynamic":
+		// The text parse_json reads: JSON as it is (compacted), anything
+		// else a JSON string.
 		s := text(v)
-		if json.Valid([]byte(s)) {
-			return json.RawMessage(s)
+		var b bytes.Buffer
+		if err := json.Compact(&b, []byte(s)); err == nil {
+			return json.RawMessage(b.Bytes())
+		}
+		if s == "" {
+			return nil
 		}
 		return json.RawMessage(encode(s))
 	}

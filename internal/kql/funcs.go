@@ -173,7 +173,11 @@ func (c *compiler) scalarCall(x *syntax.Call, a []*sx) *sx {
 		if x.Name == "isnotnull" {
 			op = " IS NOT NULL)"
 		}
-		return &sx{sql: "(" + a[0].sql + op, typ: "bool"}
+		v := a[0].sql
+		if a[0].typ == "dynamic" {
+			v = "kql_json_get(" + v + ")" // '' and JSON null are null
+		}
+		return &sx{sql: "(" + v + op, typ: "bool"}
 	case "iff", "iif":
 		if a[0].typ != "bool" {
 			argErr(0, "a bool condition")

@@ -135,6 +135,7 @@ func (c *compiler) extend(r *rel, o *syntax.Extend) *rel {
 		}
 		nc := c.newCol(name, v.typ)
 		nc.dev = v.dev
+		nc.prop = isPropDoc(v)
 		sel = append(sel, v.sql+" AS "+quote(nc.sql))
 		// An existing column of that name is replaced and moves last.
 		var keep []*col
@@ -189,6 +190,7 @@ func (c *compiler) project(r *rel, o *syntax.Project) *rel {
 		} else {
 			nc = c.newCol(name, v.typ)
 			nc.dev = v.dev
+			nc.prop = isPropDoc(v)
 			sel = append(sel, v.sql+" AS "+quote(nc.sql))
 			nc.inline = "(" + v.sql + ")"
 			inlines = append(inlines, nc)
@@ -420,3 +422,8 @@ func constText(v *sx) string {
 	}
 	return fmt.Sprint(v.val)
 }
+
+// isPropDoc reports whether v is parse_json(properties_s) of
+// AzureDiagnostics, so that members of a column holding it still know
+// where they come from.
+func isPropDoc(v *sx) bool { return v.dyn != nil && v.dyn.baseProp && len(v.dyn.path) == 0 }

@@ -214,7 +214,7 @@ func (c *compiler) aggregate(x *syntax.Call, e *env) *sx {
 		val := v.sql
 		switch v.typ {
 		case "dynamic":
-			val = "json(" + v.sql + ")"
+			val = "json(kql_json_get(" + v.sql + "))"
 		case "datetime":
 			val = "kql_fmt_datetime(" + v.sql + ")"
 		case "timespan":
