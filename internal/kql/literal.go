@@ -206,7 +206,7 @@ func (c *compiler) typedLit(x *syntax.TypedLit) *sx {
 		}
 		b, _ := json.Marshal(v)
 		p := c.arg(string(b))
-		return &sx{sql: p, typ: "dynamic", null: true, dyn: &dynPath{root: p}}
+		return &sx{sql: p, typ: "dynamic", null: true, dyn: &dynPath{root: p}, konst: true, val: string(b)}
 	}
 	panic(errorf(CodeSyntax, x.Pos, "unknown literal type %s", x.Type))
 }

@@ -1,6 +1,7 @@
 package kql
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -518,8 +519,23 @@ func (c *compiler) in(x *syntax.In, e *env) *sx {
 	var items []string
 	agg := l.agg
 	ci := strings.HasSuffix(x.Op, "~") || x.Op == "has_any" || x.Op == "has_all"
+	var list []*sx
+	var pos []syntax.Pos
 	for _, it := range x.List {
 		v := c.scalar(it, e)
+		elems, ok := c.arrayConst(v) // x in (dynamic(["a", "b"]))
+		if !ok {
+			elems = []*sx{v}
+		}
+		for _, el := range elems {
+			list = append(list, el)
+			pos = append(pos, it.ExprPos())
+		}
+	}
+	if len(list) > MaxInList {
+		panic(errorf(CodeLimitExceeded, x.Pos, "the list of %s has %d values; the limit is %d", x.Op, len(list), MaxInList))
+	}
+	for i, v := range list {
 		agg = agg || v.agg
 		if ci {
 			if x.Op == "has_any" || x.Op == "has_all" {
@@ -529,7 +545,7 @@ func (c *compiler) in(x *syntax.In, e *env) *sx {
 			}
 			continue
 		}
-		c.comparable(it.ExprPos(), x.Op, l, v)
+		c.comparable(pos[i], x.Op, l, v)
 		items = append(items, scalarOf(v))
 	}
 	switch x.Op {
@@ -595,4 +611,34 @@ func (c *compiler) starOp(x *syntax.Binary, e *env) *sx {
 		s = "NOT " + s
 	}
 	return &sx{sql: s, typ: "bool"}
+}
+
+// arrayConst expands a constant dynamic array into constants.
+func (c *compiler) arrayConst(v *sx) ([]*sx, bool) {
+	s, ok := v.val.(string)
+	if v.typ != "dynamic" || !v.konst || !ok {
+		return nil, false
+	}
+	var arr []any
+	if err := json.Unmarshal([]byte(s), &arr); err != nil {
+		return nil, false
+	}
+	var out []*sx
+	for _, e := range arr {
+		switch e := e.(type) {
+		case string:
+			out = append(out, c.konst("string", e))
+		case float64:
+			if e == math.Trunc(e) && math.Abs(e) < 1<<53 {
+				out = append(out, c.konst("long", int64(e)))
+			} else {
+				out = append(out, c.konst("real", e))
+			}
+		case bool:
+			out = append(out, c.konst("bool", e))
+		default:
+			out = append(out, &sx{sql: c.arg(encode(e)), typ: "dynamic", dyn: &dynPath{root: "NULL"}})
+		}
+	}
+	return out, true
 }

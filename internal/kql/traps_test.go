@@ -87,6 +87,7 @@ func TestTraps(t *testing.T) {
 		{"!~", `T | where s !~ "north AMERICA" | count`, []string{"2"}, false},
 		{"in~", `T | where s in~ ("DEVICE_1", "x") | project s`, []string{"device_1"}, false},
 		{"matches regex", `T | where s matches regex "^[A-Z].*Run$" | project s`, []string{"KustoExplorerQueryRun"}, false},
+		{"in a dynamic array", `let names = dynamic(["North America", "device_1"]); T | where s in (names) | count`, []string{"2"}, false},
 		{"between", `T | where n between (2 .. 6) | project s`, []string{"North America"}, false},
 		{"aggregate names", `T | summarize count(), countif(n > 1), dcount(s), sum(n), avg(r), min(n), max(n)`, []string{"3|1|3|6|1.75|1|5"}, false},
 		{"aggregate column names", `T | summarize count(), countif(n > 1), dcount(s), sum(n), avg(r), min(n), max(n) | getschema_names`, nil, false},
