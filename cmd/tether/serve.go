@@ -69,6 +69,8 @@ iothubowner, service, device, registryRead and registryReadWrite.`,
 	f.StringVar(&cfg.SMTP.From, "smtp-from", "", "sender address of alert emails (with --smtp-addr)")
 	f.StringVar(&cfg.SMTP.User, "smtp-user", "", "SMTP user name (PLAIN authentication, only over TLS or to loopback)")
 	f.StringVar(&smtpPassword, "smtp-password", "", "SMTP password (better: the TETHER_SMTP_PASSWORD environment variable)")
+	f.DurationVar(&cfg.QueryTimeout, "query-timeout", cfg.QueryTimeout, "longest a log query (POST /v1/query, tether logs query) may run")
+	f.IntVar(&cfg.QueryMaxRows, "query-max-rows", cfg.QueryMaxRows, "most rows a log query returns; longer results are cut and marked truncated")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd

@@ -82,7 +82,8 @@ func OpenAdmin(ctx context.Context, o AdminOptions) (*Admin, error) {
 		st.Close()
 		return nil, err
 	}
-	if a.handler, err = newAPI(a.hostname, st, ev, &api.Options{C2D: c2dQueue{st: st}, Events: ev, Alerts: al, ActionGroups: nt, AlertTests: ruleTester{al, nt}}); err != nil {
+	if a.handler, err = newAPI(a.hostname, st, ev, &api.Options{C2D: c2dQueue{st: st}, Events: ev, Alerts: al, ActionGroups: nt, AlertTests: ruleTester{al, nt},
+		Logs: newLogQuerier(st.LogsDB(), DefaultConfig().QueryTimeout, DefaultConfig().QueryMaxRows)}); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -46,6 +46,11 @@ type Config struct {
 	AuthBanThreshold int
 	AuthBanWindow    time.Duration
 	AuthBanDuration  time.Duration
+	// QueryTimeout bounds each log query (POST /v1/query).
+	QueryTimeout time.Duration
+	// QueryMaxRows caps the rows of a log query's answer; more rows are
+	// cut and the answer says truncated.
+	QueryMaxRows int
 	// Events receives every connection event; nil: the gateway logs them
 	// at debug level (the diagnostics recorder takes this over).
 	Events func(tether.ConnectionEvent)
@@ -77,6 +82,8 @@ func DefaultConfig() Config {
 		AuthBanThreshold:   15,
 		AuthBanWindow:      time.Minute,
 		AuthBanDuration:    5 * time.Minute,
+		QueryTimeout:       30 * time.Second,
+		QueryMaxRows:       30000,
 	}
 }
 
@@ -128,6 +135,15 @@ func (c *Config) Validate() error {
 	}
 	if err := c.SMTP.Validate(); err != nil {
 		return err
+	}
+	if c.QueryTimeout < 0 || c.QueryMaxRows < 0 {
+		return fmt.Errorf("--query-timeout and --query-max-rows must not be negative (0 means the default: %v, %d rows)", d.QueryTimeout, d.QueryMaxRows)
+	}
+	if c.QueryTimeout == 0 {
+		c.QueryTimeout = d.QueryTimeout
+	}
+	if c.QueryMaxRows == 0 {
+		c.QueryMaxRows = d.QueryMaxRows
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = d.ShutdownGrace

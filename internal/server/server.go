@@ -129,6 +129,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		C2D: c2dQueue{s.st, s.gw}, Telemetry: telemetrySource{s.stream, s.st}, Changes: changes{s.gw},
 		Alerts: s.alerts, AlertTests: ruleTester{s.alerts, s.notify},
 		Bans: banList(s.gw),
+		Logs: newLogQuerier(s.st.LogsDB(), cfg.QueryTimeout, cfg.QueryMaxRows),
 	}))
 	if err != nil {
 		return nil, err
