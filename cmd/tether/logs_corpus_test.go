@@ -89,9 +89,9 @@ func seedCorpusLogs(t *testing.T, dir string, now time.Time) {
 		fail(at(10), tether.CategoryConnections, "deviceDisconnect", tether.DeviceConnectionClosedRemotely, td, "test-device"),
 		info(at(1), tether.CategoryConnections, "deviceConnect", d2, "d2"),
 		fail(at(20), tether.CategoryConnections, "deviceConnect", tether.IoTHubUnauthorized, d2, "d2"),
-		fail(at(30), tether.CategoryConnections, "deviceDisconnect", tether.DeviceThrottlingLimitExceeded, d3, "d3"),
-		fail(at(31), tether.CategoryConnections, "deviceDisconnect", tether.DeviceThrottlingLimitExceeded, d3, "d3"),
-		fail(at(32), tether.CategoryD2CTwinOperations, "get", tether.DeviceThrottlingLimitExceeded, `{"deviceId":"d3","sdkVersion":"azure-iot-sdk-c/1.9.0"}`, "d3"),
+		fail(at(30), tether.CategoryConnections, "deviceDisconnect", tether.ThrottlingException, d3, "d3"),
+		fail(at(31), tether.CategoryConnections, "deviceDisconnect", tether.ThrottlingException, d3, "d3"),
+		fail(at(32), tether.CategoryD2CTwinOperations, "get", tether.ThrottlingException, `{"deviceId":"d3","sdkVersion":"azure-iot-sdk-c/1.9.0"}`, "d3"),
 		info(at(33), tether.CategoryD2CTwinOperations, "get", `{"deviceId":"d2","sdkVersion":"azure-iot-sdk-c/1.9.0"}`, "d2"),
 		fail(at(40), "Routes", "endpointDead", 0, `{"endpointName":"ep1","details":"unreachable"}`, ""),
 		fail(at(41), "Routes", "endpointDead", 0, `{"endpointName":"ep1","details":"unreachable"}`, ""),
@@ -129,7 +129,7 @@ type corpusCase struct {
 
 var diagColumns = []string{"TimeGenerated", "Type", "TenantId", "SourceSystem", "ResourceId", "_ResourceId", "SubscriptionId",
 	"ResourceGroup", "Resource", "ResourceProvider", "ResourceType", "Category", "OperationName", "Level", "ResultType",
-	"ResultDescription", "DurationMs", "properties_s", "location"}
+	"ResultDescription", "DurationMs", "properties_s", "location", "CorrelationId"}
 
 func corpusCases() []corpusCase {
 	col := func(tb wire.QueryTable, name string) int {
