@@ -104,6 +104,7 @@ func TestLogsQueryTable(t *testing.T) {
 	if strings.Contains(out, "── row") {
 		t.Errorf("a table that fits is printed as records:\n%s", out)
 	}
+
 }
 
 func TestLogsQueryWideRowsAsRecords(t *testing.T) {
@@ -113,10 +114,13 @@ func TestLogsQueryWideRowsAsRecords(t *testing.T) {
 	t.Setenv("COLUMNS", "60")
 	out := mustRun(t, append(hub, "logs", "query", "AzureDiagnostics")...)
 	for _, want := range []string{"── row 1 ──", "── row 2 ──", "OperationName:  deviceDisconnect", "DurationMs:     12",
-		"(2 rows)", "(truncated: the hub's row cap stopped the result at 2 rows", "render a timechart"} {
+		"(2 rows)", "(truncated: the hub's row cap stopped the result at 2 rows", "render a timechart", "empty and null values are left out"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("record output lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Count(out, "ResultType:") != 1 || strings.Count(out, "DurationMs:") != 1 {
+		t.Errorf("records print empty or null values (row 1's ResultType, row 2's DurationMs):\n%s", out)
 	}
 }
 

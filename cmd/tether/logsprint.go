@@ -94,7 +94,7 @@ func printQueryTable(w io.Writer, res wire.QueryResponse, l tableLayout) error {
 			widths[i] = max(widths[i], utf8.RuneCountInString(s))
 		}
 	}
-	total := 0
+	total, empty := 0, false
 	for _, n := range widths {
 		total += n + 2
 	}
@@ -117,6 +117,10 @@ func printQueryTable(w io.Writer, res wire.QueryResponse, l tableLayout) error {
 		for r, row := range cells {
 			fmt.Fprintf(bw, "── row %d ──\n", r+1)
 			for i, s := range row {
+				if s == "" {
+					empty = true
+					continue
+				}
 				fmt.Fprintf(bw, "%-*s  %s\n", name+1, t.Columns[i].Name+":", s)
 			}
 		}
@@ -128,6 +132,9 @@ func printQueryTable(w io.Writer, res wire.QueryResponse, l tableLayout) error {
 		fmt.Fprintln(bw, "(1 row)")
 	default:
 		fmt.Fprintf(bw, "(%d rows)\n", n)
+	}
+	if empty {
+		fmt.Fprintln(bw, "(rows are shown as records because the columns are wider than the terminal ($COLUMNS); empty and null values are left out)")
 	}
 	if res.Truncated {
 		fmt.Fprintf(bw, "(truncated: the hub's row cap stopped the result at %d rows; narrow the query, e.g. | take, | summarize, or a shorter --timespan)\n", len(t.Rows))
