@@ -19,7 +19,7 @@ type overviewAnswer struct {
 	Since     int64        `json:"since"`
 	Bucket    int64        `json:"bucketSeconds"`
 	Connected series       `json:"connected"` // connectedDeviceCount, max per bucket
-	Activity  activity     `json:"activity"`  // connects, disconnects, errors per bucket
+	Activity  activity     `json:"activity"`  // connects, disconnects, refused attempts per bucket
 	Outcomes  []outcome    `json:"outcomes"`  // Connections rows by operation and result code
 	Failing   []failingDev `json:"failing"`   // devices with the most error rows
 	Health    *Health      `json:"health,omitempty"`
@@ -30,11 +30,14 @@ type series struct {
 	V []*float64 `json:"v"`
 }
 
+// activity counts Connections rows per bucket, every bucket of the range
+// present: successful connects, disconnects, and refused connection
+// attempts (deviceConnect at Level Error), three disjoint sets.
 type activity struct {
 	T           []int64 `json:"t"`
 	Connects    []int64 `json:"connects"`
 	Disconnects []int64 `json:"disconnects"`
-	Errors      []int64 `json:"errors"`
+	Refused     []int64 `json:"refused"`
 }
 
 type outcome struct {
@@ -69,7 +72,7 @@ func (p *Portal) overview(w http.ResponseWriter, r *http.Request, _ *session) {
 	}
 	now := p.o.Now()
 	a := overviewAnswer{Range: name, Since: now.Add(-d).Unix(), Bucket: int64(d/time.Second) / points}
-	err := p.fillOverview(r.Context(), &a, now.Add(-d))
+	err := p.fillOverview(r.Context(), &a, now.Add(-d), now)
 	if err == nil && p.o.Health != nil {
 		var h Health
 		if h, err = p.o.Health(r.Context()); err == nil {
@@ -84,7 +87,7 @@ func (p *Portal) overview(w http.ResponseWriter, r *http.Request, _ *session) {
 	writeJSON(w, http.StatusOK, a)
 }
 
-func (p *Portal) fillOverview(ctx context.Context, a *overviewAnswer, since time.Time) error {
+func (p *Portal) fillOverview(ctx context.Context, a *overviewAnswer, since, now time.Time) error {
 	ns := since.UnixNano()
 	bucket := a.Bucket * int64(time.Second)
 	rows, err := p.o.Logs.QueryContext(ctx, `SELECT (TimeGenerated / ?) * ? AS b, MAX(COALESCE(Maximum, Average))
@@ -106,20 +109,27 @@ func (p *Portal) fillOverview(ctx context.Context, a *overviewAnswer, since time
 		return err
 	}
 	rows, err = p.o.Logs.QueryContext(ctx, `SELECT (TimeGenerated / ?) * ? AS b,
-		SUM(OperationName = 'deviceConnect' AND Level <> 'Error'), SUM(OperationName = 'deviceDisconnect'), SUM(Level = 'Error')
+		SUM(OperationName = 'deviceConnect' AND Level <> 'Error'), SUM(OperationName = 'deviceDisconnect'),
+		SUM(OperationName <> 'deviceDisconnect' AND Level = 'Error')
 		FROM AzureDiagnostics WHERE Category = 'Connections' AND TimeGenerated >= ? GROUP BY b ORDER BY b`, bucket, bucket, ns)
 	if err != nil {
 		return err
 	}
-	a.Activity = activity{T: []int64{}, Connects: []int64{}, Disconnects: []int64{}, Errors: []int64{}}
+	first := ns / bucket * bucket
+	n := int((now.UnixNano()-first)/bucket) + 1
+	a.Activity = activity{T: make([]int64, n), Connects: make([]int64, n), Disconnects: make([]int64, n), Refused: make([]int64, n)}
+	for i := range a.Activity.T {
+		a.Activity.T[i] = (first + int64(i)*bucket) / int64(time.Second)
+	}
 	for rows.Next() {
 		var t, c, d, e int64
 		if err := rows.Scan(&t, &c, &d, &e); err != nil {
 			rows.Close()
 			return err
 		}
-		a.Activity.T = append(a.Activity.T, t/int64(time.Second))
-		a.Activity.Connects, a.Activity.Disconnects, a.Activity.Errors = append(a.Activity.Connects, c), append(a.Activity.Disconnects, d), append(a.Activity.Errors, e)
+		if i := int((t - first) / bucket); i >= 0 && i < n {
+			a.Activity.Connects[i], a.Activity.Disconnects[i], a.Activity.Refused[i] = c, d, e
+		}
 	}
 	if err := closeRows(rows); err != nil {
 		return err

@@ -27,7 +27,13 @@ export function chart(title, x, series, { kind = 'line', height = 220, stacked =
     scales: { x: { time: true } },
     legend: { live: true },
   };
-  if (stacked) opts.series = [opts.series[0], ...opts.series.slice(1).reverse()], data = [data[0], ...data.slice(1).reverse()];
+  if (stacked) {
+    // Draw the highest (cumulative) band first; the legend shows each
+    // series' own value, not the running total.
+    opts.series.slice(1).forEach((s, i) => { s.value = (u, v, si, idx) => idx == null ? '--' : String(series[i].values[idx] ?? ''); });
+    opts.series = [opts.series[0], ...opts.series.slice(1).reverse()];
+    data = [data[0], ...data.slice(1).reverse()];
+  }
   const plotEl = h('div', { class: 'plot', role: 'img', 'aria-label': title + ': ' + series.map(s => s.label).join(', ') });
   box.append(plotEl);
   const u = new uPlot(opts, data, plotEl);

@@ -10,7 +10,7 @@ export async function alertsPage(main) {
   const rulesBox = h('section', {}, h('div', { class: 'section-head' }, h('h2', {}, 'Alert rules'),
     can('ServiceConnect') ? h('button', { class: 'primary', id: 'new-rule', onclick: () => editRule(null) }, 'New alert rule') : null));
   const groupsBox = h('section', {}, h('div', { class: 'section-head' }, h('h2', {}, 'Action groups'),
-    can('ServiceConnect') ? h('button', { class: 'secondary', id: 'new-group', onclick: () => editGroup(null) }, 'New action group') : null));
+    can('ServiceConnect') ? h('button', { class: 'secondary', id: 'new-group', onclick: () => editGroup() }, 'New action group') : null));
   const historyBox = h('section', {}, h('h2', {}, 'Firing and resolved history'));
   main.append(h('h1', {}, 'Alerts'), rulesBox, groupsBox, historyBox);
   if (!can('ServiceConnect')) {
@@ -38,9 +38,14 @@ export async function alertsPage(main) {
         h('button', { class: 'link', onclick: () => toggle(x) }, x.enabled === false ? 'Enable' : 'Disable'),
         h('button', { class: 'link danger', onclick: () => remove(x) }, 'Delete')) },
     ], rules = r, { empty: 'No alert rules yet.', class: 'rules' }));
-    clear(groupsBox, groupsBox.firstChild, g.error ? h('p', { class: 'hint' }, g.error.status === 404 ? 'Action groups (/v1/actionGroups) are not on this hub yet.' : 'Action groups unavailable: ' + g.error.message) : table([
-      { key: 'name', label: 'Group', render: x => h('button', { class: 'link', onclick: () => editGroup(x) }, x.name) },
+    clear(groupsBox, groupsBox.firstChild, g.error ? h('p', { class: 'hint' }, 'Action groups unavailable: ' + g.error.message) : table([
+      { key: 'name', label: 'Group', render: x => h('button', { class: 'link', onclick: () => showGroup(x) }, x.name) },
       { key: 'receivers', label: 'Receivers', render: x => summarizeGroup(x) },
+      { key: 'pendingCount', label: 'Pending' },
+      { key: 'deadCount', label: 'Given up' },
+      { key: 'actions', label: 'Actions', sortable: false, render: x => h('div', { class: 'row-actions' },
+        h('button', { class: 'link', onclick: () => testGroup(x) }, 'Send test'),
+        h('button', { class: 'link danger', onclick: () => deleteGroup(x) }, 'Delete')) },
     ], groups = g, { empty: 'No action groups yet.' }));
     clear(historyBox, historyBox.firstChild, hist.error ? h('p', { class: 'hint' }, 'History unavailable: ' + hist.error.message) : table([
       { key: 'time', label: 'Time', render: x => fmtTime(x.time) },
@@ -105,22 +110,51 @@ export async function alertsPage(main) {
     }
   }
 
-  async function editGroup(g) {
-    const isNew = !g;
-    const name = h('input', { name: 'name', required: true, value: g?.name || '', readonly: !isNew });
-    const { name: _n, ...rest } = g || {};
-    const bodyArea = h('textarea', { class: 'mono', rows: 10, spellcheck: 'false' },
-      JSON.stringify(isNew ? { webhooks: [{ name: 'ops', url: 'https://example.invalid/hook' }] } : rest, null, 2));
+  async function showGroup(g) {
+    await dialog('Action group ' + g.name, [
+      table([{ key: 'type', label: 'Type' }, { key: 'target', label: 'Target', render: r => h('code', {}, r.url || r.address || '') }], g.receivers || []),
+      h('p', { class: 'hint' }, `${g.pendingCount || 0} notifications pending, ${g.deadCount || 0} given up.`)],
+    [{ value: 'cancel', label: 'Close' }]);
+  }
+
+  async function testGroup(g) {
+    try {
+      const r = await svc('POST', '/v1/actionGroups/' + encodeURIComponent(g.name) + '/test');
+      notice(`Test notification: ${r.delivered ?? '?'} delivered, ${r.failed ?? '?'} failed`, r.failed ? 'error' : 'info');
+    } catch (e) { notice('Test failed: ' + e.message, 'error'); }
+  }
+
+  async function deleteGroup(g) {
+    if (!await confirmDialog('Delete action group ' + g.name + '?', 'Rules that name it stop notifying through it.', 'Delete group')) return;
+    try { await svc('DELETE', '/v1/actionGroups/' + encodeURIComponent(g.name)); notice('Deleted ' + g.name); await load(); }
+    catch (e) { notice(e.message, 'error'); }
+  }
+
+  async function editGroup() {
+    const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
+    const lines = h('textarea', { name: 'receivers', class: 'mono', rows: 5, spellcheck: 'false',
+      placeholder: 'webhook https://ops.example/alerts\nalertmanager http://127.0.0.1:9093\nemail oncall@example.com' });
     const err = h('p', { class: 'error', role: 'alert', hidden: true });
     for (;;) {
-      const v = await dialog(isNew ? 'New action group' : 'Edit ' + g.name, [err, field('Name', name), field('Definition (JSON)', bodyArea, 'Receivers as the hub\'s /v1/actionGroups takes them; see docs/alerts.md.')],
-        [{ value: 'cancel', label: 'Cancel' }, { value: 'save', label: 'Save', class: 'primary' }]);
+      const v = await dialog('New action group', [err, field('Name', name),
+        field('Receivers', lines, 'One a line: webhook URL, alertmanager URL, or email ADDRESS.')],
+      [{ value: 'cancel', label: 'Cancel' }, { value: 'save', label: 'Create group', class: 'primary' }]);
       if (v !== 'save') return;
+      const receivers = [];
+      let bad = null;
+      for (const line of lines.value.split('\n').map(l => l.trim()).filter(Boolean)) {
+        const [type, target] = line.split(/\s+/, 2);
+        if (!['webhook', 'alertmanager', 'email'].includes(type) || !target) { bad = line; break; }
+        receivers.push(type === 'email' ? { type, address: target } : { type, url: target });
+      }
+      if (bad !== null) { err.textContent = `“${bad}”: write webhook URL, alertmanager URL or email ADDRESS`; err.hidden = false; continue; }
       try {
-        const body = JSON.parse(bodyArea.value);
-        await svc('PUT', '/v1/actionGroups/' + encodeURIComponent(name.value), { ...body, name: name.value });
-        notice('Saved action group ' + name.value);
+        const g = await svc('POST', '/v1/actionGroups', { name: name.value, receivers });
         await load();
+        if (g?.secret) {
+          await dialog('Action group ' + g.name + ' created', [h('p', {}, 'Webhooks are signed with this secret (X-Tether-Signature). It is shown only now:'),
+            h('input', { readonly: true, class: 'mono', value: g.secret, 'aria-label': 'Signing secret' })], [{ value: 'cancel', label: 'Done' }]);
+        } else notice('Created action group ' + name.value);
         return;
       } catch (e) { err.textContent = e.message; err.hidden = false; }
     }
@@ -132,9 +166,7 @@ export async function alertsPage(main) {
 }
 
 function summarizeGroup(g) {
-  const parts = [];
-  for (const [k, v] of Object.entries(g)) {
-    if (Array.isArray(v) && v.length) parts.push(`${v.length} ${k}`);
-  }
-  return parts.join(', ') || '—';
+  const n = {};
+  for (const r of g.receivers || []) n[r.type] = (n[r.type] || 0) + 1;
+  return Object.entries(n).map(([t, c]) => c + ' ' + t).join(', ') || '—';
 }

@@ -32,9 +32,12 @@ export async function devicePage(main, params, id) {
     for (const s of [tl, diag, twin, method, recent]) s.append(h('p', { class: 'hint' }, 'Needs the ServiceConnect right.'));
     return;
   }
+  let stopTimeline = () => {};
   const loadTimeline = async () => {
     const t = await call('GET', `/portal/api/devices/${enc}/timeline?range=${range}`);
+    stopTimeline();
     const v = timelineView(t.connections, t.since, t.until);
+    stopTimeline = v.stop;
     clear(tl, tl.firstChild, v.view, t.truncated ? h('p', { class: 'hint' }, 'Only the newest 2000 rows are drawn.') : null, h('h3', {}, 'Disconnects and refusals'), v.list);
     clear(recent, recent.firstChild, table([
       { key: 'time', label: 'Time', render: r => fmtTime(r.time) },
@@ -53,7 +56,7 @@ export async function devicePage(main, params, id) {
   ]);
   drawMethod(method, id);
   const timer = setInterval(() => { loadDevice().catch(() => {}); loadTimeline().catch(() => {}); }, 5000);
-  return () => clearInterval(timer);
+  return () => { clearInterval(timer); stopTimeline(); };
 }
 
 function drawInfo(el, d) {

@@ -34,10 +34,10 @@ export async function overviewPage(main, params) {
       parts.push(h('p', { class: 'error' }, 'Cannot read the logs: ' + ov.error.message));
     } else {
       const c1 = chart('Connected devices', ov.connected.t, [{ label: 'connected', values: ov.connected.v }]);
-      const c2 = chart('Connects, disconnects and errors', ov.activity.t, [
+      const c2 = chart('Connects, disconnects and refused attempts', ov.activity.t, [
         { label: 'connects', values: ov.activity.connects, colour: '#4c9f70' },
         { label: 'disconnects', values: ov.activity.disconnects, colour: '#d98c1f' },
-        { label: 'errors', values: ov.activity.errors, colour: '#c0392b' }], { kind: 'bars' });
+        { label: 'refused', values: ov.activity.refused, colour: '#c0392b' }], { kind: 'bars', stacked: true });
       stops.push(c1, c2);
       parts.push(h('div', { class: 'grid2' }, c1.el, c2.el));
       parts.push(h('div', { class: 'grid2' },
