@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +47,37 @@ type browser struct {
 	ctx   context.Context
 	shots string // the screenshot folder
 	n     int
+
+	mu       sync.Mutex
+	problems []string // uncaught exceptions and CSP violations
+}
+
+// watchConsole records the page's uncaught exceptions and the
+// Content-Security-Policy violations the browser reports.
+func (b *browser) watchConsole() {
+	msgs := chromedp.Console(b.ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
+				b.mu.Lock()
+				b.problems = append(b.problems, m.String()+" at "+m.URL)
+				b.mu.Unlock()
+			}
+		}
+	}()
+}
+
+// checkConsole fails the test for every problem the console showed.
+func (b *browser) checkConsole() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		b.t.Errorf("browser console: %s", p)
+	}
 }
 
 func newBrowser(t *testing.T) *browser {
@@ -77,7 +109,9 @@ func newBrowser(t *testing.T) *browser {
 	}
 	os.MkdirAll(shots, 0o755)
 	t.Logf("screenshots: %s", shots)
-	return &browser{t: t, ctx: ctx, shots: shots}
+	b := &browser{t: t, ctx: ctx, shots: shots}
+	b.watchConsole()
+	return b
 }
 
 // run runs actions with a deadline; on failure it saves a screenshot and
@@ -268,6 +302,7 @@ func TestPortalInChromium(t *testing.T) {
 	if _, err := owner.Device(ctx, "sensor-1"); err != nil {
 		t.Errorf("sensor-1 after a registryRead delete: %v; want it kept", err)
 	}
+	b.checkConsole()
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {

@@ -43,8 +43,8 @@ func TestDocsScreenshots(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { _, err := s.Run(ctx); done <- err }()
-	rule := 5.0
-	if _, _, err := owner.PutAlertRule(ctx, wire.AlertRule{Name: "fleet-below-20", Description: "fewer than 20 devices connected",
+	rule := 30.0
+	if _, _, err := owner.PutAlertRule(ctx, wire.AlertRule{Name: "fleet-below-30", Description: "fewer than 30 devices connected",
 		Severity: 1, Metric: "connectedDeviceCount", Aggregation: "min", Operator: "lt", Threshold: &rule, Window: "1m", Frequency: "10s"}); err != nil {
 		t.Logf("alert rule: %v", err)
 	}

@@ -361,7 +361,8 @@ func TestOverviewAndTimeline(t *testing.T) {
 			DeviceID, ResultType, Reason string
 			Errors                       int
 		}
-		Health *struct{ StoreBytes map[string]int64 }
+		Health   *struct{ StoreBytes map[string]int64 }
+		Activity struct{ T, Connects, Disconnects, Refused []int64 }
 	}
 	if code := u.do("GET", "/portal/api/overview?range=1h", "", nil, &ov); code != 200 {
 		t.Fatalf("overview = %d", code)
@@ -377,6 +378,16 @@ func TestOverviewAndTimeline(t *testing.T) {
 	}
 	if len(ov.Failing) != 1 || ov.Failing[0].DeviceID != "flaky" || ov.Failing[0].Reason != "connection_lost" {
 		t.Errorf("failing devices %+v, want flaky with connection_lost", ov.Failing)
+	}
+	sum := func(v []int64) (n int64) {
+		for _, x := range v {
+			n += x
+		}
+		return n
+	}
+	if a := ov.Activity; len(a.T) < 100 || len(a.Connects) != len(a.T) || sum(a.Connects) != 1 || sum(a.Disconnects) != 1 || sum(a.Refused) != 0 {
+		t.Errorf("activity %d buckets, %d connects, %d disconnects, %d refused; want every bucket of the hour, 1, 1, 0",
+			len(a.T), sum(a.Connects), sum(a.Disconnects), sum(a.Refused))
 	}
 	if ov.Health == nil || ov.Health.StoreBytes["logs.db"] == 0 {
 		t.Errorf("health %+v, want the store's sizes", ov.Health)

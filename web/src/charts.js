@@ -6,7 +6,7 @@ const colours = ['#1f5fad', '#c0392b', '#4c9f70', '#d98c1f', '#8e44ad', '#2c7fb8
 
 // chart draws a time series chart into a new element and returns it with
 // a stop function. kind is 'line' or 'bars'.
-export function chart(title, x, series, { kind = 'line', height = 220, stacked = false } = {}) {
+export function chart(title, x, series, { kind = 'line', height = 220, stacked = false, range = null } = {}) {
   const box = h('figure', { class: 'chart' }, h('figcaption', {}, title));
   if (!x.length) {
     box.append(h('p', { class: 'empty' }, 'No data in this range.'));
@@ -24,7 +24,7 @@ export function chart(title, x, series, { kind = 'line', height = 220, stacked =
       fill: kind === 'bars' ? (s.colour || colours[i % colours.length]) + 'cc' : (s.colour || colours[i % colours.length]) + '22',
       width: kind === 'bars' ? 0 : 2, paths: bars, points: { show: false }, spanGaps: false }))],
     axes: [{}, { size: 50 }],
-    scales: { x: { time: true } },
+    scales: { x: range ? { time: true, range: () => range } : { time: true } },
     legend: { live: true },
   };
   if (stacked) {

@@ -33,11 +33,12 @@ export async function overviewPage(main, params) {
     } else if (ov.error) {
       parts.push(h('p', { class: 'error' }, 'Cannot read the logs: ' + ov.error.message));
     } else {
-      const c1 = chart('Connected devices', ov.connected.t, [{ label: 'connected', values: ov.connected.v }]);
+      const span = [ov.since, Math.floor(Date.now() / 1000)];
+      const c1 = chart('Connected devices', ov.connected.t, [{ label: 'connected', values: ov.connected.v }], { range: span });
       const c2 = chart('Connects, disconnects and refused attempts', ov.activity.t, [
         { label: 'connects', values: ov.activity.connects, colour: '#4c9f70' },
         { label: 'disconnects', values: ov.activity.disconnects, colour: '#d98c1f' },
-        { label: 'refused', values: ov.activity.refused, colour: '#c0392b' }], { kind: 'bars', stacked: true });
+        { label: 'refused', values: ov.activity.refused, colour: '#c0392b' }], { kind: 'bars', stacked: true, range: span });
       stops.push(c1, c2);
       parts.push(h('div', { class: 'grid2' }, c1.el, c2.el));
       parts.push(h('div', { class: 'grid2' },
