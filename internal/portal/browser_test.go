@@ -220,6 +220,8 @@ func TestPortalInChromium(t *testing.T) {
 	b.shot("login")
 	b.run("log in", setValue("#login-cs textarea", h.Owner.String()), click("#login-cs button"),
 		visible("#logout"), waitText("header .who", "iothubowner"))
+	b.run("overview", visible(".tiles .tile"), waitText("main", "Connections by result code"))
+	b.shot("overview")
 
 	// The device list updates when a device connects.
 	b.run("open devices", chromedp.Navigate(h.URL+"/#/devices"), waitText("table.devices", "sensor-1"), waitText("table.devices", "Disconnected"))
@@ -273,6 +275,10 @@ func TestPortalInChromium(t *testing.T) {
 	if err != nil || len(rules) != 1 || rules[0].Name != "few-devices" || rules[0].Metric != "connectedDeviceCount" {
 		t.Fatalf("alert rules after the form = %+v, %v; want one, few-devices on connectedDeviceCount", rules, err)
 	}
+
+	b.run("settings", chromedp.Navigate(h.URL+"/#/settings"), visible("#diag-form"), waitText("main", "Connections"),
+		waitText("main", "Lifecycle event subscriptions"))
+	b.shot("settings")
 
 	// Phone width: the device list still works.
 	b.run("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(h.URL+"/#/devices"),

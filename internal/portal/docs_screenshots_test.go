@@ -74,7 +74,8 @@ func TestDocsScreenshots(t *testing.T) {
 	save("device")
 	b.run("log search", chromedp.Navigate(h.URL+"/#/logs"), visible("#kql"), setValue("#kql", `AzureDiagnostics
 | where Category == "Connections" and OperationName == "deviceDisconnect"
-| summarize count() by bin(TimeGenerated, 10s), _Reason
+| extend Reason = tostring(parse_json(properties_s).reason)
+| summarize count() by bin(TimeGenerated, 10s), Reason
 | render timechart`), click("#run-query"), visible("#kql-error:not([hidden]), table.results"), chromedp.Sleep(time.Second))
 	save("log-search")
 	b.run("alerts", chromedp.Navigate(h.URL+"/#/alerts"), visible("table.rules"))

@@ -114,7 +114,8 @@ AzureDiagnostics
 | project DeviceId = props_json.deviceId, TLSVersion = props_json.tlsVersion`],
   ['Chart', 'Disconnects per hour by reason (timechart)', `AzureDiagnostics
 | where Category == "Connections" and OperationName == "deviceDisconnect"
-| summarize count() by bin(TimeGenerated, 1h), _Reason
+| extend Reason = tostring(parse_json(properties_s).reason)
+| summarize count() by bin(TimeGenerated, 1h), Reason
 | render timechart`],
   ['Chart', 'Errors by result code (columnchart)', `AzureDiagnostics
 | where Category == "Connections" and Level == "Error"

@@ -59,7 +59,7 @@ export async function logsPage(main, params) {
     h('div', { class: 'logs-layout' },
       h('div', { class: 'logs-main' },
         h('div', { class: 'kql-editor' }, pre, area),
-        h('p', { id: 'kql-help', class: 'hint' }, 'Kusto Query Language over AzureDiagnostics and AzureMetrics. Ctrl+Enter runs.'),
+        h('p', { id: 'kql-help', class: 'hint' }, 'Kusto Query Language over AzureDiagnostics and AzureMetrics. Ctrl+Enter runs. Click a cell to see all of it.'),
         errBox,
         h('div', { class: 'toolbar' }, runBtn, span, csvBtn, status)),
       h('aside', { class: 'logs-samples', 'aria-label': 'Example queries' }, h('h2', {}, 'IoT Hub queries'), sampleList)),
@@ -103,9 +103,9 @@ export async function logsPage(main, params) {
       if (c) { chartBox.append(c.el); stopChart = c.stop; }
     }
     const rows = t.rows.slice(0, maxShown);
-    clear(results, h('div', { class: 'table-wrap' }, h('table', { class: 'results' },
+    clear(results, h('div', { class: 'table-wrap tall' }, h('table', { class: 'results', onclick: e => { const td = e.target.closest('td'); if (td) td.classList.toggle('open'); } },
       h('thead', {}, h('tr', {}, t.columns.map(c => h('th', { scope: 'col', title: c.type }, c.name)))),
-      h('tbody', {}, rows.length ? rows.map(r => h('tr', {}, r.map((v, i) => h('td', { 'data-label': t.columns[i].name }, fmtCell(v)))))
+      h('tbody', {}, rows.length ? rows.map(r => h('tr', {}, r.map((v, i) => { const s = fmtCell(v); return h('td', { 'data-label': t.columns[i].name, title: s.length > 40 ? s.slice(0, 2000) : null }, s); })))
         : h('tr', {}, h('td', { colspan: Math.max(1, t.columns.length), class: 'empty' }, 'No rows.'))))),
     t.rows.length > maxShown ? h('p', { class: 'hint' }, `Showing the first ${maxShown} of ${t.rows.length} rows; Export CSV has them all.`) : null);
   }
