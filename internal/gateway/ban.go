@@ -19,14 +19,17 @@ type Ban struct {
 	Refused  int       // connects refused during the ban so far
 }
 
-// banList counts authentication failures per source address and per
-// device id, and bans a subject that reaches threshold failures within
-// window for duration (like EMQX's flapping detection). All methods take
-// the time as an argument and are safe for concurrent use.
+// banList counts authentication failures per device id and per source
+// address, and bans a subject that reaches its threshold of failures
+// within window for duration (like EMQX's flapping detection). Addresses
+// have a threshold of their own, higher by default: many devices may sit
+// behind one address. All methods take the time as an argument and are
+// safe for concurrent use.
 type banList struct {
-	threshold int
-	window    time.Duration
-	duration  time.Duration
+	threshold   int // per device id; 0: device ids are not banned
+	ipThreshold int // per source address; 0: addresses are not banned
+	window      time.Duration
+	duration    time.Duration
 
 	mu    sync.Mutex
 	fails map[banKey][]time.Time // the last failures, at most threshold
@@ -41,11 +44,11 @@ type banKey struct{ kind, subject string }
 // subjects are not counted until room frees up.
 const maxFailTracked = 100_000
 
-func newBanList(threshold int, window, duration time.Duration) *banList {
-	if threshold <= 0 || window <= 0 || duration <= 0 {
+func newBanList(threshold, ipThreshold int, window, duration time.Duration) *banList {
+	if threshold <= 0 && ipThreshold <= 0 || window <= 0 || duration <= 0 {
 		return nil
 	}
-	return &banList{threshold: threshold, window: window, duration: duration,
+	return &banList{threshold: max(threshold, 0), ipThreshold: max(ipThreshold, 0), window: window, duration: duration,
 		fails: map[banKey][]time.Time{}, bans: map[banKey]*Ban{}}
 }
 
@@ -91,7 +94,11 @@ func (b *banList) fail(ip, device string, now time.Time) []Ban {
 	defer b.mu.Unlock()
 	var out []Ban
 	for _, k := range []banKey{{"ip", ip}, {"device", device}} {
-		if k.subject == "" {
+		limit := b.threshold
+		if k.kind == "ip" {
+			limit = b.ipThreshold
+		}
+		if k.subject == "" || limit == 0 {
 			continue
 		}
 		ts, ok := b.fails[k]
@@ -102,10 +109,10 @@ func (b *banList) fail(ip, device string, now time.Time) []Ban {
 			}
 		}
 		ts = append(ts, now)
-		if len(ts) > b.threshold {
-			ts = ts[len(ts)-b.threshold:]
+		if len(ts) > limit {
+			ts = ts[len(ts)-limit:]
 		}
-		if len(ts) == b.threshold && now.Sub(ts[0]) <= b.window {
+		if len(ts) == limit && now.Sub(ts[0]) <= b.window {
 			ban := &Ban{Kind: k.kind, Subject: k.subject, Since: now, Until: now.Add(b.duration), Failures: len(ts)}
 			b.bans[k] = ban
 			b.total++

@@ -13,7 +13,7 @@ import (
 func TestAuthFailureBan(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
 	h := newTestHub(t, func(o *Options) {
-		o.AuthBanThreshold, o.AuthBanWindow, o.AuthBanDuration, o.Now = 3, time.Minute, 5*time.Minute, clock.Now
+		o.AuthBanThreshold, o.AuthBanIPThreshold, o.AuthBanWindow, o.AuthBanDuration, o.Now = 3, 3, time.Minute, 5*time.Minute, clock.Now
 	})
 	key := h.device(t, "d1", tether.StatusEnabled)
 	wrong := tether.Secret("CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=")
@@ -68,7 +68,7 @@ func TestAuthFailureBan(t *testing.T) {
 // ban the address, so a good device behind it is refused too.
 func TestAuthBanByAddress(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
-	h := newTestHub(t, func(o *Options) { o.AuthBanThreshold, o.Now = 3, clock.Now })
+	h := newTestHub(t, func(o *Options) { o.AuthBanThreshold, o.AuthBanIPThreshold, o.Now = 3, 3, clock.Now })
 	key := h.device(t, "good", tether.StatusEnabled)
 	for _, id := range []string{"ghost1", "ghost2", "ghost3"} {
 		c := h.dial(t)
@@ -88,11 +88,14 @@ func TestAuthBanByAddress(t *testing.T) {
 }
 
 func TestBanListDisabledAndBounded(t *testing.T) {
-	if b := newBanList(0, time.Minute, time.Minute); b != nil {
-		t.Fatal("threshold 0 must disable bans")
+	if b := newBanList(0, 0, time.Minute, time.Minute); b != nil {
+		t.Fatal("thresholds 0 must disable bans")
 	}
 	now := time.Unix(1_700_000_000, 0)
-	b := newBanList(5, time.Minute, time.Minute)
+	if b := newBanList(2, 0, time.Minute, time.Minute); len(b.fail("1.2.3.4", "", now))+len(b.fail("1.2.3.4", "", now))+len(b.fail("1.2.3.4", "", now)) != 0 {
+		t.Error("an address was banned with address bans off")
+	}
+	b := newBanList(5, 5, time.Minute, time.Minute)
 	for i := 0; i < maxFailTracked+10; i++ {
 		b.fail("ip", "dev"+string(rune('a'+i%26))+strings.Repeat("x", i%7)+time.Duration(i).String(), now)
 	}

@@ -64,7 +64,7 @@ func New(o Options) (*Gateway, error) {
 		methods: map[string]*methodCall{},
 		limiter: newConnectLimiter(o.ConnectRate, o.ConnectBurst, o.Now()),
 		slots:   newHandshakeSlots(o.MaxHandshakes, o.HandshakeWait),
-		bans:    newBanList(o.AuthBanThreshold, o.AuthBanWindow, o.AuthBanDuration),
+		bans:    newBanList(o.AuthBanThreshold, o.AuthBanIPThreshold, o.AuthBanWindow, o.AuthBanDuration),
 	}, nil
 }
 

@@ -129,11 +129,13 @@ type Options struct {
 	HandshakeWait time.Duration // how long a connection waits for a handshake slot before it is closed; default 1 s
 
 	// Authentication-failure bans (see ban.go): AuthBanThreshold failures
-	// from one address or for one device id within AuthBanWindow ban it
-	// for AuthBanDuration. A threshold of 0 disables bans.
-	AuthBanThreshold int
-	AuthBanWindow    time.Duration // default 1 min
-	AuthBanDuration  time.Duration // default 5 min
+	// for one device id, or AuthBanIPThreshold from one source address,
+	// within AuthBanWindow ban it for AuthBanDuration. A threshold of 0
+	// disables that kind of ban.
+	AuthBanThreshold   int
+	AuthBanIPThreshold int
+	AuthBanWindow      time.Duration // default 1 min
+	AuthBanDuration    time.Duration // default 5 min
 }
 
 const (
@@ -170,8 +172,8 @@ func (o *Options) fill() error {
 	if o.C2DPollEvery <= 0 {
 		o.C2DPollEvery = 2 * time.Second
 	}
-	if o.ConnectRate < 0 || o.MaxHandshakes < 0 || o.AuthBanThreshold < 0 {
-		return errors.New("gateway: ConnectRate, MaxHandshakes and AuthBanThreshold must not be negative (0 disables them)")
+	if o.ConnectRate < 0 || o.MaxHandshakes < 0 || o.AuthBanThreshold < 0 || o.AuthBanIPThreshold < 0 {
+		return errors.New("gateway: ConnectRate, MaxHandshakes, AuthBanThreshold and AuthBanIPThreshold must not be negative (0 disables them)")
 	}
 	if o.ConnectBurst <= 0 {
 		o.ConnectBurst = int(max(o.ConnectRate, 1))

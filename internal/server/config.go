@@ -41,11 +41,13 @@ type Config struct {
 	MaxConnectRate float64
 	// MaxHandshakes caps TLS handshakes in progress on the MQTT listener; 0: no limit.
 	MaxHandshakes int
-	// AuthBanThreshold authentication failures from one address or for one
-	// device id within AuthBanWindow ban it for AuthBanDuration; 0: no bans.
-	AuthBanThreshold int
-	AuthBanWindow    time.Duration
-	AuthBanDuration  time.Duration
+	// AuthBanThreshold authentication failures for one device id, or
+	// AuthBanIPThreshold from one source address, within AuthBanWindow ban
+	// it for AuthBanDuration; 0: no bans of that kind.
+	AuthBanThreshold   int
+	AuthBanIPThreshold int
+	AuthBanWindow      time.Duration
+	AuthBanDuration    time.Duration
 	// QueryTimeout bounds each log query (POST /v1/query).
 	QueryTimeout time.Duration
 	// QueryMaxRows caps the rows of a log query's answer; more rows are
@@ -80,6 +82,7 @@ func DefaultConfig() Config {
 		MaxConnectRate:     2000,
 		MaxHandshakes:      512,
 		AuthBanThreshold:   15,
+		AuthBanIPThreshold: 100,
 		AuthBanWindow:      time.Minute,
 		AuthBanDuration:    5 * time.Minute,
 		QueryTimeout:       30 * time.Second,
@@ -124,11 +127,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--resource-id: %w", err)
 		}
 	}
-	if c.MaxConnectRate < 0 || c.MaxHandshakes < 0 || c.AuthBanThreshold < 0 {
-		return fmt.Errorf("--max-connect-rate, --max-handshakes and --auth-ban-threshold must not be negative (0 turns them off)")
+	if c.MaxConnectRate < 0 || c.MaxHandshakes < 0 || c.AuthBanThreshold < 0 || c.AuthBanIPThreshold < 0 {
+		return fmt.Errorf("--max-connect-rate, --max-handshakes, --auth-ban-threshold and --auth-ban-ip-threshold must not be negative (0 turns them off)")
 	}
-	if c.AuthBanThreshold > 0 && (c.AuthBanWindow <= 0 || c.AuthBanDuration <= 0) {
-		return fmt.Errorf("--auth-ban-window and --auth-ban-duration must be positive (set --auth-ban-threshold 0 to turn bans off)")
+	if (c.AuthBanThreshold > 0 || c.AuthBanIPThreshold > 0) && (c.AuthBanWindow <= 0 || c.AuthBanDuration <= 0) {
+		return fmt.Errorf("--auth-ban-window and --auth-ban-duration must be positive (set --auth-ban-threshold 0 and --auth-ban-ip-threshold 0 to turn bans off)")
 	}
 	if c.HeaderTimeout <= 0 {
 		c.HeaderTimeout = 10 * time.Second

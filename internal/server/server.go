@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Hostname: cfg.Hostname, Registry: s.st, Twins: s.st, Telemetry: s.stream, C2D: s.st, Presence: presence{s.st}, Sessions: sessions{s.st},
 		Events: s.diag.event, Observer: s.diag.metrics, Logger: s.log.With("component", "gateway"), ConnectTimeout: cfg.ConnectTimeout,
 		DeviceRate: cfg.DeviceRate, ConnectRate: cfg.MaxConnectRate, MaxHandshakes: cfg.MaxHandshakes,
-		AuthBanThreshold: cfg.AuthBanThreshold, AuthBanWindow: cfg.AuthBanWindow, AuthBanDuration: cfg.AuthBanDuration,
+		AuthBanThreshold: cfg.AuthBanThreshold, AuthBanIPThreshold: cfg.AuthBanIPThreshold, AuthBanWindow: cfg.AuthBanWindow, AuthBanDuration: cfg.AuthBanDuration,
 	}); err != nil {
 		return nil, err
 	}
