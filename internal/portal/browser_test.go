@@ -70,6 +70,28 @@ func (b *browser) watchConsole() {
 	}()
 }
 
+// checkA11y fails the test for controls without an accessible name,
+// images without alt text, a page without exactly one h1, or the
+// default title.
+func (b *browser) checkA11y(page string) {
+	b.t.Helper()
+	problems := eval[[]string](b, `(() => {
+		const out = [];
+		for (const el of document.querySelectorAll('button, a[href]'))
+			if (!(el.textContent.trim() || el.getAttribute('aria-label') || el.querySelector('img[alt]:not([alt=""])'))) out.push('unnamed ' + el.outerHTML.slice(0, 80));
+		for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+			if (!el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby')) out.push('unlabelled ' + el.outerHTML.slice(0, 80));
+		for (const el of document.querySelectorAll('img:not([alt])')) out.push('no alt ' + el.outerHTML.slice(0, 80));
+		const h1 = document.querySelectorAll('h1').length;
+		if (h1 !== 1) out.push(h1 + ' h1 elements');
+		if (!/ · Tether$/.test(document.title)) out.push('title ' + JSON.stringify(document.title));
+		return out;
+	})()`)
+	for _, p := range problems {
+		b.t.Errorf("%s page: accessibility: %s", page, p)
+	}
+}
+
 // checkConsole fails the test for every problem the console showed.
 func (b *browser) checkConsole() {
 	b.t.Helper()
@@ -218,10 +240,12 @@ func TestPortalInChromium(t *testing.T) {
 		t.Errorf("login page title %q, want %q", title, "Log in · Tether")
 	}
 	b.shot("login")
+	b.checkA11y("login")
 	b.run("log in", setValue("#login-cs textarea", h.Owner.String()), click("#login-cs button"),
 		visible("#logout"), waitText("header .who", "iothubowner"))
 	b.run("overview", visible(".tiles .tile"), waitText("main", "Connections by result code"))
 	b.shot("overview")
+	b.checkA11y("overview")
 
 	// The device list updates when a device connects.
 	b.run("open devices", chromedp.Navigate(h.URL+"/#/devices"), waitText("table.devices", "sensor-1"), waitText("table.devices", "Disconnected"))
@@ -231,6 +255,7 @@ func TestPortalInChromium(t *testing.T) {
 	}
 	b.run("see sensor-1 connected", waitText("p.summary", "1 connected"), waitText("table.devices tbody tr:first-child", "Connected"))
 	b.shot("devices")
+	b.checkA11y("devices")
 
 	// Drop the connection without DISCONNECT: the hub records connection_lost.
 	nc.Close()
@@ -249,6 +274,7 @@ func TestPortalInChromium(t *testing.T) {
 	b.run("open sensor-1", chromedp.Navigate(h.URL+"/#/devices/sensor-1"), waitText("#last-disconnect", "connection lost"),
 		visible("svg.timeline .tl-end"), waitText("table.disconnects", "connection_lost"))
 	b.shot("device")
+	b.checkA11y("device")
 
 	// Log search: the seed query shows the error rows. Until the hub has
 	// a KQL engine wired (POST /v1/query answers 503), this part waits.
@@ -259,6 +285,7 @@ func TestPortalInChromium(t *testing.T) {
 			setValue("#kql", seedQuery), click("#run-query"),
 			waitText("table.results", "sensor-2"), waitText("table.results", "401"))
 		b.shot("log-search")
+		b.checkA11y("log search")
 		b.run("a compile error is shown at its position", setValue("#kql", "AzureDiagnostics\n| where category == \"Connections\""),
 			click("#run-query"), waitText("#kql-error", "Line 2"),
 			visible(".kql-highlight mark.k-error"))
@@ -271,6 +298,7 @@ func TestPortalInChromium(t *testing.T) {
 		setValue("dialog input[name=name]", "few-devices"), setValue("dialog input[name=threshold]", "1"),
 		click("dialog button[value=save]"), waitText("table.rules", "few-devices"))
 	b.shot("alerts")
+	b.checkA11y("alerts")
 	rules, err := owner.AlertRules(ctx)
 	if err != nil || len(rules) != 1 || rules[0].Name != "few-devices" || rules[0].Metric != "connectedDeviceCount" {
 		t.Fatalf("alert rules after the form = %+v, %v; want one, few-devices on connectedDeviceCount", rules, err)
@@ -279,6 +307,7 @@ func TestPortalInChromium(t *testing.T) {
 	b.run("settings", chromedp.Navigate(h.URL+"/#/settings"), visible("#diag-form"), waitText("main", "Connections"),
 		waitText("main", "Lifecycle event subscriptions"))
 	b.shot("settings")
+	b.checkA11y("settings")
 
 	// Phone width: the device list still works.
 	b.run("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(h.URL+"/#/devices"),
