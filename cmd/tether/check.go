@@ -34,6 +34,10 @@ back to the device.
 Each step prints pass, warn, fail or skip, its time and, when it fails, the
 fix. The exit status is 1 when any step failed.
 
+--ca is the CA the device trusts; without it the check trusts only the
+system's CAs, as a device without Tether's CA would (so the TLS step tells
+you to pass DATA/tls/ca.pem).
+
 The check connects as the device: a device that is connected elsewhere is
 taken over for a moment (the hub logs it), and a message with the property
 tether-check=1 is sent as its telemetry.`,

@@ -50,6 +50,13 @@ type Report struct {
 	PeakStackBytes uint64 `json:"peakStackBytes"`
 	PerClientBytes uint64 `json:"perClientBytes"`
 	PeakGoroutines int    `json:"peakGoroutines"`
+	// AttemptsPerSecond counts connection attempts (successful or not)
+	// in each second of the run; PeakAttempts is the largest, and
+	// PeakAttempts100ms the largest in any 100 ms (waves of reconnects
+	// without jitter show there).
+	AttemptsPerSecond []int64 `json:"attemptsPerSecond"`
+	PeakAttempts      int64   `json:"peakAttemptsPerSecond"`
+	PeakAttempts100ms int64   `json:"peakAttemptsPer100ms"`
 }
 
 // FaultReport is one fault of a Report.
@@ -63,6 +70,11 @@ type FaultReport struct {
 type counters struct {
 	started, connected, connects, renewals, failures, disconnects, gaveUp, sent, sendFailed atomic.Int64
 
+	// perTenth counts connection attempts (connects and failures) in
+	// each 100 ms of the run: a reconnect storm's shape.
+	start    time.Time
+	perTenth []atomic.Int64
+
 	mu                  sync.Mutex
 	byFail              map[string]int64
 	byDrop              map[string]int64
@@ -71,9 +83,19 @@ type counters struct {
 	peakG               int
 }
 
-func newCounters() *counters {
-	return &counters{byFail: map[string]int64{}, byDrop: map[string]int64{}, injected: map[Fault]int64{}}
+func newCounters(d time.Duration) *counters {
+	return &counters{byFail: map[string]int64{}, byDrop: map[string]int64{}, injected: map[Fault]int64{},
+		perTenth: make([]atomic.Int64, int(d/tenth)+20)}
 }
+
+// attempt counts a connection attempt in its second of the run.
+func (c *counters) attempt(now time.Time) {
+	if i := int(now.Sub(c.start) / tenth); i >= 0 && i < len(c.perTenth) {
+		c.perTenth[i].Add(1)
+	}
+}
+
+const tenth = 100 * time.Millisecond
 
 func (c *counters) add(m map[string]int64, key string) {
 	c.mu.Lock()
@@ -122,6 +144,7 @@ func (r *Report) Text() string {
 	fmt.Fprintf(&b, "failed attempts       %d%s\n", r.ConnectFailures, byCode(r.Failures))
 	fmt.Fprintf(&b, "dropped connections   %d%s\n", r.Disconnects, byCode(r.Drops))
 	fmt.Fprintf(&b, "gave up (final error) %d\n", r.GaveUp)
+	fmt.Fprintf(&b, "connection attempts   at most %d in one second, %d in 100 ms\n", r.PeakAttempts, r.PeakAttempts100ms)
 	fmt.Fprintf(&b, "telemetry             %d acknowledged, %d failed\n", r.TelemetrySent, r.TelemetryFailed)
 	for _, f := range r.Faults {
 		ids := f.Devices

@@ -41,7 +41,7 @@ func New(o Options) (*Sim, error) {
 	if err := o.fill(); err != nil {
 		return nil, err
 	}
-	s := &Sim{o: o, c: newCounters()}
+	s := &Sim{o: o, c: newCounters(o.Duration)}
 	if o.CA != "" {
 		pem := []byte(o.CA)
 		if !strings.Contains(o.CA, "-----BEGIN") {
@@ -87,6 +87,7 @@ func (s *Sim) Run(ctx context.Context) (*Report, error) {
 	}
 	defer s.restore()
 	start := time.Now()
+	s.c.start = start
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -181,6 +182,18 @@ func (s *Sim) report(sum Summary) *Report {
 		r.Faults = append(r.Faults, fr)
 	}
 	r.PeakHeapBytes, r.PeakStackBytes, r.PeakGoroutines = s.c.peakHeap, s.c.peakStack, s.c.peakG
+	last := int(min(sum.Elapsed, s.o.Duration)/tenth) + 1
+	for i := 0; i < last && i < len(s.c.perTenth); i++ {
+		n := s.c.perTenth[i].Load()
+		r.PeakAttempts100ms = max(r.PeakAttempts100ms, n)
+		if i%10 == 0 {
+			r.AttemptsPerSecond = append(r.AttemptsPerSecond, 0)
+		}
+		r.AttemptsPerSecond[len(r.AttemptsPerSecond)-1] += n
+	}
+	for _, n := range r.AttemptsPerSecond {
+		r.PeakAttempts = max(r.PeakAttempts, n)
+	}
 	return r
 }
 
@@ -275,6 +288,8 @@ func (s *Sim) runClient(ctx context.Context, p planned) {
 // observe counts one connection-state change of a client.
 func (s *Sim) observe(connected *bool, cs device.ConnectionState) {
 	switch cs.Status {
+	case device.Connecting:
+		s.c.attempt(time.Now()) // not cs.Time: a skewed device clock must not move it
 	case device.Connected:
 		*connected = true
 		s.c.connected.Add(1)
