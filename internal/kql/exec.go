@@ -58,12 +58,69 @@ func Execute(ctx context.Context, db Querier, p *Plan) (*Result, error) {
 	return res, nil
 }
 
-// readOnly refuses anything but one SELECT or WITH statement.
+// writeWords are SQL keywords that only statements which change
+// something contain; compiled plans never hold them outside quotes.
+var writeWords = map[string]bool{"INSERT": true, "UPDATE": true, "DELETE": true, "REPLACE": true,
+	"UPSERT": true, "CREATE": true, "DROP": true, "ALTER": true, "ATTACH": true, "DETACH": true,
+	"PRAGMA": true, "VACUUM": true, "REINDEX": true, "ANALYZE": true, "BEGIN": true, "COMMIT": true,
+	"ROLLBACK": true, "SAVEPOINT": true, "RELEASE": true}
+
+// readOnly refuses anything but one SELECT or WITH statement: the first
+// word must be SELECT or WITH, and outside quoted strings and names there
+// may be no ';' and none of writeWords (WITH x AS (...) DELETE ... is a
+// write).
 func readOnly(sql string) error {
-	s := strings.TrimSpace(sql)
-	u := strings.ToUpper(s[:min(len(s), 6)])
-	if !strings.HasPrefix(u, "SELECT") && !strings.HasPrefix(u, "WITH") {
-		return &Error{Code: CodeExecution, Message: "refusing to run a statement that is not a query (SELECT or WITH)"}
+	refuse := &Error{Code: CodeExecution, Message: "refusing to run a statement that is not a query (SELECT or WITH)"}
+	first := ""
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`' || c == '[':
+			end := byte(c)
+			if c == '[' {
+				end = ']'
+			}
+			j := strings.IndexByte(sql[i+1:], end)
+			if j < 0 {
+				return refuse
+			}
+			i += j + 2
+		case c == ';':
+			if strings.TrimSpace(sql[i+1:]) != "" {
+				return refuse
+			}
+			i++
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				j = len(sql) - i
+			}
+			i += j
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			j := strings.Index(sql[i+2:], "*/")
+			if j < 0 {
+				return refuse
+			}
+			i += j + 4
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			j := i
+			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z' || sql[j] >= '0' && sql[j] <= '9') {
+				j++
+			}
+			w := strings.ToUpper(sql[i:j])
+			if first == "" {
+				first = w
+			}
+			if writeWords[w] {
+				return refuse
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	if first != "SELECT" && first != "WITH" {
+		return refuse
 	}
 	return nil
 }

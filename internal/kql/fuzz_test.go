@@ -25,6 +25,9 @@ func FuzzCompile(f *testing.F) {
 			}
 			return
 		}
+		if err := readOnly(p.SQL); err != nil {
+			t.Fatalf("Execute would refuse the plan of %q: %v\n%s", q, err, p.SQL)
+		}
 		rows, err := db.QueryContext(context.Background(), "EXPLAIN "+p.SQL, p.Args...)
 		if err != nil {
 			t.Fatalf("the plan of %q is not valid SQL: %v\n%s", q, err, p.SQL)

@@ -218,7 +218,8 @@ func TestExecuteStopsOnCancel(t *testing.T) {
 
 func TestExecuteRefusesWrites(t *testing.T) {
 	db := seed(t, testNow)
-	for _, s := range []string{"DELETE FROM AzureDiagnostics", "  insert into T values (1)", "DROP TABLE AzureMetrics", "PRAGMA user_version = 5"} {
+	for _, s := range []string{"DELETE FROM AzureDiagnostics", "  insert into T values (1)", "DROP TABLE AzureMetrics", "PRAGMA user_version = 5",
+		"WITH a AS (SELECT 1) DELETE FROM AzureDiagnostics", "SELECT 1; DELETE FROM AzureDiagnostics", "", "with x as (select 1) insert into T select * from x"} {
 		_, err := Execute(context.Background(), db, &Plan{SQL: s})
 		if err == nil || !strings.Contains(err.Error(), "not a query") {
 			t.Errorf("Execute(%q) = %v, want a refusal", s, err)
