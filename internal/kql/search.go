@@ -24,10 +24,12 @@ func (c *compiler) pending(tables []Table, source string) *rel {
 	}
 	// The outer union of the tables' columns; a name with two types
 	// becomes Name_type for each.
+	colsOf := make([][]*col, len(tables))
 	typesOf := map[string]map[string]bool{}
 	var names []string
-	for _, t := range tables {
-		for _, tc := range tableCols(t) {
+	for i, t := range tables {
+		colsOf[i] = tableCols(t)
+		for _, tc := range colsOf[i] {
 			if typesOf[tc.name] == nil {
 				typesOf[tc.name] = map[string]bool{}
 				names = append(names, tc.name)
@@ -35,9 +37,10 @@ func (c *compiler) pending(tables []Table, source string) *rel {
 			typesOf[tc.name][tc.typ] = true
 		}
 	}
+	seen := map[string]bool{}
 	for _, n := range names {
-		for _, t := range tables {
-			for _, tc := range tableCols(t) {
+		for i := range tables {
+			for _, tc := range colsOf[i] {
 				if tc.name != n {
 					continue
 				}
@@ -45,9 +48,10 @@ func (c *compiler) pending(tables []Table, source string) *rel {
 				if len(typesOf[n]) > 1 {
 					name = n + "_" + tc.typ
 				}
-				if r.lookup(name) != nil {
+				if seen[name] {
 					continue
 				}
+				seen[name] = true
 				nc := &col{name: name, sql: n, typ: tc.typ}
 				if len(tables) > 1 || source != "" || name != n {
 					nc = c.newCol(name, tc.typ)
