@@ -257,6 +257,25 @@ func TestPortalInChromium(t *testing.T) {
 	b.shot("devices")
 	b.checkA11y("devices")
 
+	// Create a device, disable it and delete it, each through the page;
+	// disabling and deleting ask first.
+	b.run("create a device", click("#create-device"), visible("dialog input[name=deviceId]"),
+		setValue("dialog input[name=deviceId]", "made-in-ui"), click("dialog button[value=create]"),
+		waitText("table.devices", "made-in-ui"), waitText("p.summary", "3 devices"))
+	b.run("disable it", click(`tr:has(a[href="#/devices/made-in-ui"]) .row-actions button:nth-child(2)`),
+		visible("dialog button[value=ok]"), click("dialog button[value=ok]"),
+		waitText(`tr:has(a[href="#/devices/made-in-ui"])`, "disabled"))
+	if d, err := owner.Device(ctx, "made-in-ui"); err != nil || d.Status != "disabled" {
+		t.Errorf("made-in-ui after Disable: %v %v, want disabled", d.Status, err)
+	}
+	b.run("cancel a delete", click(`button[aria-label="Delete made-in-ui"]`), visible("dialog button[value=cancel]"),
+		click("dialog button[value=cancel]"), chromedp.Sleep(300*time.Millisecond), waitText("p.summary", "3 devices"))
+	b.run("delete it", click(`button[aria-label="Delete made-in-ui"]`), visible("dialog button[value=ok]"),
+		click("dialog button[value=ok]"), waitText("p.summary", "2 devices"))
+	if _, err := owner.Device(ctx, "made-in-ui"); err == nil {
+		t.Errorf("made-in-ui still exists after Delete")
+	}
+
 	// Drop the connection without DISCONNECT: the hub records connection_lost.
 	nc.Close()
 	waitFor(t, "sensor-1's disconnect in the registry", func() bool {
@@ -275,6 +294,15 @@ func TestPortalInChromium(t *testing.T) {
 		visible("svg.timeline .tl-end"), waitText("table.disconnects", "connection_lost"))
 	b.shot("device")
 	b.checkA11y("device")
+
+	// Edit the desired properties; call a method on the offline device.
+	b.run("edit desired properties", setValue("#desired", `{"interval": 5}`), click("form:has(#desired) button[type=submit]"),
+		waitText("#notices", "Desired properties saved"))
+	if tw, err := owner.Twin(ctx, "sensor-1"); err != nil || fmt.Sprint(tw.Properties.Desired["interval"]) != "5" {
+		t.Errorf("sensor-1's desired properties after the form: %v, %v; want interval 5", tw.Properties.Desired, err)
+	}
+	b.run("invoke a method on an offline device", setValue("input[name=methodName]", "reboot"),
+		click("form:has(input[name=methodName]) button[type=submit]"), waitText("main", "404103"))
 
 	// Log search: the seed query shows the error rows. Until the hub has
 	// a KQL engine wired (POST /v1/query answers 503), this part waits.
