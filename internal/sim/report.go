@@ -12,7 +12,7 @@ import (
 
 // Summary is the state of a running simulation.
 type Summary struct {
-	Elapsed         time.Duration `json:"elapsed"`
+	Elapsed         time.Duration `json:"elapsedNs"`
 	Devices         int           `json:"devices"`         // simulated identities
 	Clients         int           `json:"clients"`         // MQTT clients: a duplicate identity has two
 	Started         int64         `json:"started"`         // clients started so far
