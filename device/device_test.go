@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -241,5 +242,29 @@ func TestDisableRenewal(t *testing.T) {
 	}
 	if !c.TokenExpiry().Equal(first) || !c.Connected() {
 		t.Errorf("token expiry moved from %v to %v, or the client disconnected", first, c.TokenExpiry())
+	}
+}
+
+// TestDuplicateIdentityBacksOff: two clients with one identity throw each
+// other out right after connecting. Short-lived connections count as
+// failures, so they back off instead of taking over at 10 Hz.
+func TestDuplicateIdentityBacksOff(t *testing.T) {
+	h := hubtest.Start(t)
+	o := mustDevice(t, h, "twin-id")
+	o.Retry = device.RetryPolicy{Min: 100 * time.Millisecond, Max: 2 * time.Second}
+	var connects atomic.Int64
+	o.OnConnectionState = func(cs device.ConnectionState) {
+		if cs.Status == device.Connected {
+			connects.Add(1)
+		}
+	}
+	mustOpen(t, o)
+	mustOpen(t, o)
+	time.Sleep(5 * time.Second)
+	// Without the growing back-off each client reconnects within 100 ms
+	// of being thrown out: about 100 connects in 5 s.
+	t.Logf("%d connects in 5s", connects.Load())
+	if n := connects.Load(); n < 4 || n > 30 {
+		t.Errorf("%d connects in 5s, want a few (they take over) but not a loop", n)
 	}
 }

@@ -22,6 +22,12 @@ type RetryPolicy struct {
 	// time below it. Only for demonstrating why jitter matters: a fleet
 	// without jitter reconnects in lock-step after an outage.
 	NoJitter bool
+	// StableAfter is how long a connection must last for the back-off to
+	// start again from Min; a connection that drops sooner counts as one
+	// more failed attempt. A device thrown out right after connecting (a
+	// duplicate identity, a flapping link) then backs off up to Max
+	// instead of reconnecting in a tight loop. 0: 30 s.
+	StableAfter time.Duration
 	// MaxAttempts stops retrying after that many failed attempts in a row;
 	// 0: never stop (retryable errors only; a non-retryable error stops at
 	// once).
@@ -51,6 +57,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.ThrottledMax < p.ThrottledMin {
 		p.ThrottledMax = p.ThrottledMin
+	}
+	if p.StableAfter <= 0 {
+		p.StableAfter = 30 * time.Second
 	}
 	if p.Rand == nil {
 		p.Rand = rand.Float64

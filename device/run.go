@@ -22,7 +22,12 @@ func (c *Client) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return errTwice
 	}
+	// attempt counts failures in a row. A connection that drops before
+	// it was up for StableAfter counts as one more failure, so a device
+	// that is thrown out right after connecting backs off instead of
+	// looping.
 	attempt, renewal := 0, false
+	var connectedAt time.Time
 	for {
 		c.state(ConnectionState{Status: Connecting, Renewal: renewal, Attempt: attempt})
 		present, err := c.connect(ctx)
@@ -45,7 +50,7 @@ func (c *Client) Run(ctx context.Context) error {
 			renewal = false
 			continue
 		}
-		attempt = 0
+		connectedAt = time.Now()
 		c.resubscribe(ctx, present)
 		c.setUp(true)
 		c.state(ConnectionState{Status: Connected, Renewal: renewal, SessionPresent: present})
@@ -70,7 +75,10 @@ func (c *Client) Run(ctx context.Context) error {
 		case why := <-c.lost:
 			c.setUp(false)
 			err := lostError(why)
-			attempt = 1
+			if time.Since(connectedAt) >= c.o.Retry.StableAfter {
+				attempt = 0
+			}
+			attempt++
 			d := c.o.Retry.Delay(attempt, false)
 			c.state(ConnectionState{Status: Disconnected, Err: err, Attempt: attempt, RetryIn: d})
 			if !sleep(ctx, d) {
