@@ -99,6 +99,7 @@ type compiler struct {
 	nextCTE  int
 	timeUsed bool // the query filters a base time column
 	render   *Render
+	once     map[string]string // argOnce's placeholders
 }
 
 // tableRead is one read of a base table; its WHERE clause is written when

@@ -81,13 +81,26 @@ func (c *compiler) termTest(col, term string, cs bool) string {
 		if !cs {
 			re = "(?i)" + re
 		}
-		return "kql_regex(" + col + ", " + c.arg(re) + ")"
+		return "kql_regex(" + col + ", " + c.argOnce(re) + ")"
 	case pre && suf:
-		return "kql_contains(" + col + ", " + c.arg(core) + ", " + flag + ")"
+		return "kql_contains(" + col + ", " + c.argOnce(core) + ", " + flag + ")"
 	case suf:
-		return "kql_hasprefix(" + col + ", " + c.arg(core) + ", " + flag + ")"
+		return "kql_hasprefix(" + col + ", " + c.argOnce(core) + ", " + flag + ")"
 	case pre:
-		return "kql_hassuffix(" + col + ", " + c.arg(core) + ", " + flag + ")"
+		return "kql_hassuffix(" + col + ", " + c.argOnce(core) + ", " + flag + ")"
 	}
-	return "kql_has(" + col + ", " + c.arg(core) + ", " + flag + ")"
+	return "kql_has(" + col + ", " + c.argOnce(core) + ", " + flag + ")"
+}
+
+// argOnce binds a string once per query and reuses its placeholder (a
+// search term is tested against every column).
+func (c *compiler) argOnce(s string) string {
+	if p, ok := c.once[s]; ok {
+		return p
+	}
+	if c.once == nil {
+		c.once = map[string]string{}
+	}
+	c.once[s] = c.arg(s)
+	return c.once[s]
 }

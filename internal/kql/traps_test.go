@@ -15,7 +15,7 @@ var trapTable = Table{Name: "T", TimeColumn: "TimeGenerated", Columns: []Column{
 	{"TimeGenerated", "datetime"}, {"s", "string"}, {"n", "long"}, {"r", "real"}, {"b", "bool"}, {"d", "dynamic"},
 }}
 
-func trapDB(t *testing.T) *sql.DB {
+func trapDB(t testing.TB) *sql.DB {
 	db := seed(t, testNow)
 	if _, err := db.Exec(`CREATE TABLE T (TimeGenerated INTEGER NOT NULL, s TEXT NOT NULL DEFAULT '', n INTEGER, r REAL, b INTEGER, d TEXT)`); err != nil {
 		t.Fatal(err)

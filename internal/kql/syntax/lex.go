@@ -58,6 +58,21 @@ type lexer struct {
 // Lex splits src into tokens, ending with an EOF token.
 func Lex(src string) ([]Token, error) {
 	l := &lexer{src: src, line: 1}
+	if !utf8.ValidString(src) {
+		bad := 0
+		for bad < len(src) {
+			r, n := utf8.DecodeRuneInString(src[bad:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			bad += n
+		}
+		l.off = 0
+		for l.off < bad {
+			l.advance(1)
+		}
+		return nil, &Error{Pos: l.pos(), Msg: "the query text is not valid UTF-8"}
+	}
 	for l.err == nil {
 		l.skipSpace()
 		if l.err != nil {

@@ -47,6 +47,7 @@ func TestParseErrors(t *testing.T) {
 		{"T | where (((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))", "nests too deeply"},
 		{"T | where x == 1 y", "unexpected 'y'"},
 		{"T | sort x", "expected 'by' after sort"},
+		{"T\n| where x == \"a\xa4\"", "line 2, col 16: the query text is not valid UTF-8"},
 	} {
 		_, err := Parse(c.q)
 		if c.want == "" {
