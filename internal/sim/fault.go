@@ -36,7 +36,7 @@ var Faults = []struct {
 	{FaultClockSkew, "a device clock 3 hours behind: every token is already expired (401003, clock skew)"},
 	{FaultTokenExpiry, "no renewal before expiry: the hub closes the connection when the token (--token-lifetime) expires, plus its 5-minute skew allowance; the device reconnects"},
 	{FaultDisabled, "the device is disabled in the registry for the run (restored after): CONNACK 3, retried with back-off"},
-	{FaultNoJitter, "drops like drop, and reconnects with back-off without jitter: exactly 100 ms, 200 ms, 400 ms … after each failure, in lock-step with every other such device"},
+	{FaultNoJitter, "drops like drop, and reconnects like naive firmware: back-off without jitter (exactly 100 ms, 200 ms, 400 ms … after failures in a row) that starts over at every connect, in lock-step with every other such device"},
 }
 
 // FaultSpec applies a fault to Count devices.

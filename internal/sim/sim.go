@@ -263,7 +263,10 @@ func (s *Sim) runClient(ctx context.Context, p planned) {
 	case FaultTokenExpiry:
 		o.DisableRenewal = true
 	case FaultNoJitter:
-		o.Retry.NoJitter = true
+		// Naive firmware: a fixed delay, and a back-off that starts over
+		// at every connect, so every reconnect after a drop comes exactly
+		// Min later.
+		o.Retry.NoJitter, o.Retry.StableAfter = true, time.Nanosecond
 	}
 	connected := false
 	o.OnConnectionState = func(cs device.ConnectionState) { s.observe(&connected, cs) }
