@@ -211,7 +211,7 @@ func ExampleClient_Run() {
 		CA: hubCA, Addr: hubAddr,
 		OnConnectionState: func(s device.ConnectionState) { fmt.Println(s.Status) },
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	// Run keeps the device connected until ctx ends, then disconnects
 	// cleanly; it returns early only on a final error such as a wrong key.
