@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -11,6 +12,42 @@ var ranges = map[string]time.Duration{"1h": time.Hour, "24h": 24 * time.Hour, "7
 
 // points is about how many buckets a chart gets.
 const points = 120
+
+// cacheFor is how long an overview's log figures are reused, per range:
+// the queries read every connection row of the range (a week of a large
+// fleet takes about a second), and a dashboard polls. Health is never
+// cached.
+var cacheFor = map[string]time.Duration{"1h": 5 * time.Second, "24h": 30 * time.Second, "7d": 2 * time.Minute}
+
+// overviewCache keeps the latest answer of each range.
+type overviewCache struct {
+	mu sync.Mutex
+	m  map[string]cachedOverview
+}
+
+type cachedOverview struct {
+	at time.Time
+	a  overviewAnswer
+}
+
+func (c *overviewCache) get(name string, now time.Time) (overviewAnswer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[name]
+	if !ok || now.Sub(e.at) >= cacheFor[name] || now.Before(e.at) {
+		return overviewAnswer{}, false
+	}
+	return e.a, true
+}
+
+func (c *overviewCache) put(name string, now time.Time, a overviewAnswer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]cachedOverview{}
+	}
+	c.m[name] = cachedOverview{at: now, a: a}
+}
 
 // overviewAnswer is GET /portal/api/overview's answer. Times are Unix
 // seconds, as the charts want them.
@@ -71,8 +108,14 @@ func (p *Portal) overview(w http.ResponseWriter, r *http.Request, _ *session) {
 		return
 	}
 	now := p.o.Now()
-	a := overviewAnswer{Range: name, Since: now.Add(-d).Unix(), Bucket: int64(d/time.Second) / points}
-	err := p.fillOverview(r.Context(), &a, now.Add(-d), now)
+	a, cached := p.overviews.get(name, now)
+	var err error
+	if !cached {
+		a = overviewAnswer{Range: name, Since: now.Add(-d).Unix(), Bucket: int64(d/time.Second) / points}
+		if err = p.fillOverview(r.Context(), &a, now.Add(-d), now); err == nil {
+			p.overviews.put(name, now, a)
+		}
+	}
 	if err == nil && p.o.Health != nil {
 		var h Health
 		if h, err = p.o.Health(r.Context()); err == nil {

@@ -50,11 +50,12 @@ type Options struct {
 // Portal is the portal's HTTP handler. Mount it at "GET /{$}" and
 // "/portal/".
 type Portal struct {
-	o        Options
-	log      *slog.Logger
-	mux      *http.ServeMux
-	sessions *sessions
-	limiter  *limiter
+	o         Options
+	log       *slog.Logger
+	mux       *http.ServeMux
+	sessions  *sessions
+	limiter   *limiter
+	overviews overviewCache
 }
 
 // New returns a Portal ready to serve.

@@ -90,3 +90,24 @@ func TestPasswords(t *testing.T) {
 		t.Errorf("Set(short) = nil, want an error")
 	}
 }
+
+func TestOverviewCache(t *testing.T) {
+	var c overviewCache
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	if _, ok := c.get("1h", t0); ok {
+		t.Fatal("empty cache answered")
+	}
+	c.put("1h", t0, overviewAnswer{Range: "1h"})
+	if a, ok := c.get("1h", t0.Add(4*time.Second)); !ok || a.Range != "1h" {
+		t.Errorf("get after 4s = %v, %v; want the cached 1h answer", a, ok)
+	}
+	if _, ok := c.get("1h", t0.Add(5*time.Second)); ok {
+		t.Errorf("get after 5s answered; the 1h overview is cached for 5s")
+	}
+	if _, ok := c.get("24h", t0); ok {
+		t.Errorf("another range answered from the 1h entry")
+	}
+	if _, ok := c.get("1h", t0.Add(-time.Second)); ok {
+		t.Errorf("a clock that went back answered from the cache")
+	}
+}

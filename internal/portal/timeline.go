@@ -60,8 +60,9 @@ func (p *Portal) timeline(w http.ResponseWriter, r *http.Request, _ *session) {
 	a := timelineAnswer{DeviceID: id, Since: now.Add(-d).UTC().Format(time.RFC3339Nano), Until: now.UTC().Format(time.RFC3339Nano)}
 	var err error
 	// Newest first with a cap, then reversed: a busy device keeps its
-	// latest sessions.
-	a.Connections, err = p.deviceRows(r, `_DeviceId = ? AND Category = 'Connections' AND TimeGenerated >= ?`, maxTimelineRows+1, id, now.Add(-d).UnixNano())
+	// latest sessions. "+Category" keeps SQLite on the device index: the
+	// category index would read every device's connections.
+	a.Connections, err = p.deviceRows(r, timelineWhere, maxTimelineRows+1, id, now.Add(-d).UnixNano())
 	if err == nil {
 		if len(a.Connections) > maxTimelineRows {
 			a.Connections, a.Truncated = a.Connections[:maxTimelineRows], true
@@ -69,7 +70,7 @@ func (p *Portal) timeline(w http.ResponseWriter, r *http.Request, _ *session) {
 		for i, j := 0, len(a.Connections)-1; i < j; i, j = i+1, j-1 {
 			a.Connections[i], a.Connections[j] = a.Connections[j], a.Connections[i]
 		}
-		a.Recent, err = p.deviceRows(r, `_DeviceId = ?`, recentRows, id)
+		a.Recent, err = p.deviceRows(r, recentWhere, recentRows, id)
 	}
 	if err != nil {
 		p.log.Error("portal timeline", "device", id, "err", err)
@@ -79,10 +80,21 @@ func (p *Portal) timeline(w http.ResponseWriter, r *http.Request, _ *session) {
 	writeJSON(w, http.StatusOK, a)
 }
 
+// The device page's two queries: its Connections rows in the range, and
+// its newest rows of every category.
+const (
+	timelineWhere = `_DeviceId = ? AND +Category = 'Connections' AND TimeGenerated >= ?`
+	recentWhere   = `_DeviceId = ?`
+)
+
+func deviceRowsSQL(where string) string {
+	return `SELECT TimeGenerated, Category, OperationName, Level, ResultType, ResultDescription, _Reason, properties_s
+		FROM AzureDiagnostics WHERE ` + where + ` ORDER BY TimeGenerated DESC, rowid DESC LIMIT ?`
+}
+
 // deviceRows reads up to limit rows matching where, newest first.
 func (p *Portal) deviceRows(r *http.Request, where string, limit int, args ...any) ([]logRow, error) {
-	rows, err := p.o.Logs.QueryContext(r.Context(), `SELECT TimeGenerated, Category, OperationName, Level, ResultType, ResultDescription, _Reason, properties_s
-		FROM AzureDiagnostics WHERE `+where+` ORDER BY TimeGenerated DESC, rowid DESC LIMIT ?`, append(args, limit)...)
+	rows, err := p.o.Logs.QueryContext(r.Context(), deviceRowsSQL(where), append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
