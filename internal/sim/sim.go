@@ -108,7 +108,7 @@ func (s *Sim) Run(ctx context.Context) (*Report, error) {
 		t.Stop()
 	}
 	final := s.c.summary(start, s.o.Devices, s.clients) // before the clients close
-	runtime.GC()                                          // what the fleet holds, without garbage
+	runtime.GC()                                        // what the fleet holds, without garbage
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	live := ms.HeapAlloc + ms.StackInuse
