@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/hubtest"
@@ -268,6 +269,11 @@ func TestPortalInChromium(t *testing.T) {
 	if d, err := owner.Device(ctx, "made-in-ui"); err != nil || d.Status != "disabled" {
 		t.Errorf("made-in-ui after Disable: %v %v, want disabled", d.Status, err)
 	}
+	b.run("Escape closes a dialog", click("#create-device"), visible("dialog input[name=deviceId]"),
+		setValue("dialog input[name=deviceId]", "escaped"), chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS("dialog")))
+	if _, err := owner.Device(ctx, "escaped"); err == nil {
+		t.Errorf("a device was created from a dialog closed with Escape")
+	}
 	b.run("cancel a delete", click(`button[aria-label="Delete made-in-ui"]`), visible("dialog button[value=cancel]"),
 		click("dialog button[value=cancel]"), chromedp.Sleep(300*time.Millisecond), waitText("p.summary", "3 devices"))
 	b.run("delete it", click(`button[aria-label="Delete made-in-ui"]`), visible("dialog button[value=ok]"),
@@ -358,9 +364,14 @@ func TestPortalInChromium(t *testing.T) {
 
 	// A registryRead login sees no delete button, and the hub refuses a
 	// delete sent anyway.
-	b.run("log in as registryRead", setValue("#login-cs textarea", h.Policy(t, "registryRead").String()),
-		click("#login-cs button"), waitText("header .who", "registryRead"),
+	// ... by keyboard only: the connection string field has the focus;
+	// type, Tab to the button, Enter.
+	b.run("log in as registryRead with the keyboard", chromedp.KeyEvent(h.Policy(t, "registryRead").String()),
+		chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Enter), waitText("header .who", "registryRead"),
 		chromedp.Navigate(h.URL+"/#/devices"), waitText("table.devices", "sensor-1"))
+	if menu := eval[string](b, `document.querySelector('header nav').textContent`); menu != "OverviewDevices" {
+		t.Errorf("registryRead's menu = %q, want only Overview and Devices", menu)
+	}
 	if deletes := eval[int](b, `document.querySelectorAll('button.danger').length`); deletes != 0 {
 		t.Errorf("registryRead sees %d delete buttons, want 0", deletes)
 	}

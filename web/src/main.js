@@ -2,7 +2,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './app.css';
 import { h, clear, notice } from './dom.js';
-import { state, call } from './api.js';
+import { state, call, can } from './api.js';
 import { loginPage } from './pages/login.js';
 import { overviewPage } from './pages/overview.js';
 import { devicesPage } from './pages/devices.js';
@@ -11,12 +11,13 @@ import { logsPage } from './pages/logs.js';
 import { alertsPage } from './pages/alerts.js';
 import { settingsPage } from './pages/settings.js';
 
+// The menu shows only the pages the policy's rights can use.
 const nav = [
-  ['#/', 'Overview'],
-  ['#/devices', 'Devices'],
-  ['#/logs', 'Log search'],
-  ['#/alerts', 'Alerts'],
-  ['#/settings', 'Settings'],
+  ['#/', 'Overview', null],
+  ['#/devices', 'Devices', 'RegistryRead'],
+  ['#/logs', 'Log search', 'ServiceConnect'],
+  ['#/alerts', 'Alerts', 'ServiceConnect'],
+  ['#/settings', 'Settings', 'ServiceConnect'],
 ];
 
 const routes = [
@@ -66,7 +67,7 @@ async function render() {
 
 function shell(path) {
   const current = '#' + (path === '' ? '/' : path);
-  const links = nav.map(([href, label]) => {
+  const links = nav.filter(([, , right]) => !right || can(right)).map(([href, label]) => {
     const active = href === '#/' ? current === '#/' : current.startsWith(href);
     return h('li', {}, h('a', { href, 'aria-current': active ? 'page' : null }, label));
   });

@@ -6,6 +6,10 @@ const pageSize = 25;
 
 export async function devicesPage(main) {
   document.title = 'Devices · Tether';
+  if (!can('RegistryRead')) {
+    main.append(h('h1', {}, 'Devices'), h('p', { class: 'hint' }, 'The device list needs the RegistryRead right; this policy does not have it.'));
+    return;
+  }
   const view = { q: '', page: 0, sortKey: 'deviceId', dir: 1 };
   let devices = [];
   const search = h('input', { type: 'search', id: 'device-search', placeholder: 'Search device IDs', 'aria-label': 'Search devices',
