@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -57,9 +58,11 @@ func (c *conn) telemetryDone0(_ int64, err error) {
 }
 
 // message builds a stream message from a telemetry PUBLISH, copying the
-// payload out of the packet buffer.
+// payload and the property bag out of the packet buffer (the topic
+// aliases it, and the next read overwrites it while the store may still
+// be encoding the properties).
 func (c *conn) message(bag string, payload []byte, retain bool) tether.Message {
-	sys, app := parseBag(bag, tether.SystemPropertyNames)
+	sys, app := parseBag(strings.Clone(bag), tether.SystemPropertyNames)
 	if retain {
 		if app == nil {
 			app = map[string]string{}
