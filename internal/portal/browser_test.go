@@ -346,6 +346,11 @@ func TestPortalInChromium(t *testing.T) {
 	if err != nil || len(rules) != 1 || rules[0].Name != "few-devices" || rules[0].Metric != "connectedDeviceCount" {
 		t.Fatalf("alert rules after the form = %+v, %v; want one, few-devices on connectedDeviceCount", rules, err)
 	}
+	b.run("edit the alert rule", click("table.rules button.link"), visible("dialog input[name=threshold]"),
+		setValue("dialog input[name=threshold]", "3"), click("dialog button[value=save]"), waitText("#notices", "Saved few-devices"))
+	if r, err := owner.AlertRule(ctx, "few-devices"); err != nil || r.Threshold == nil || *r.Threshold != 3 {
+		t.Errorf("few-devices after the edit = %+v, %v; want threshold 3", r, err)
+	}
 
 	b.run("settings", chromedp.Navigate(h.URL+"/#/settings"), visible("#diag-form"), waitText("main", "Connections"),
 		waitText("main", "Lifecycle event subscriptions"))

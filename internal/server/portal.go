@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -49,8 +50,8 @@ func (s *Server) portalHealth(ctx context.Context) (portal.Health, error) {
 // ResetPortalPassword gives the portal of the hub in dataDir a new random
 // admin password and returns it. A running hub uses it at once.
 func ResetPortalPassword(dataDir string) (string, error) {
-	if err := prepareDataDir(dataDir); err != nil {
-		return "", err
+	if _, err := os.Stat(storePath(dataDir)); err != nil {
+		return "", fmt.Errorf("%s holds no Tether hub (no tether.db); give the hub's data folder with --data", dataDir)
 	}
 	return portal.NewPasswords(portalPasswordPath(dataDir), 0).Reset()
 }
