@@ -100,6 +100,9 @@ func (o *Options) fill() error {
 			port = "443"
 		}
 		o.Addr = net.JoinHostPort(hostOnly(host), port)
+		if _, _, err := net.SplitHostPort(host); err == nil {
+			o.Addr = host // the connection string names the port
+		}
 	}
 	if o.HTTPSURL == "" {
 		o.HTTPSURL = "https://" + net.JoinHostPort(hostOnly(cs.HostName), "443")
