@@ -240,10 +240,12 @@ func (c *compiler) compile(q *syntax.Query) *Plan {
 	r = c.settle(r)
 	c.finishReads()
 	// The outermost SELECT: visible columns, the carried order, the cap.
+	// Columns are selected by their SQL names only: the KQL names travel
+	// in Plan.Columns, so no name written in the query reaches the SQL.
 	var sel []string
 	var cols []Column
 	for _, col := range r.cols {
-		sel = append(sel, quote(col.sql)+" AS "+quote(col.name))
+		sel = append(sel, quote(col.sql))
 		cols = append(cols, Column{Name: col.name, Type: col.typ})
 	}
 	var b strings.Builder
