@@ -174,3 +174,17 @@ func (r simRegistry) SetEnabled(ctx context.Context, id string, enabled bool) er
 	_, err = r.c.UpdateDevice(ctx, d, "*")
 	return err
 }
+
+func (r simRegistry) SetPrimaryKey(ctx context.Context, id string, key tether.Secret) error {
+	d, err := r.c.Device(ctx, id)
+	if err != nil {
+		return err
+	}
+	if d.Authentication == nil || d.Authentication.SymmetricKey == nil {
+		return fmt.Errorf("device %s has no symmetric key", id)
+	}
+	k := key.Reveal()
+	d.Authentication.SymmetricKey.PrimaryKey = &k
+	_, err = r.c.UpdateDevice(ctx, d, "*")
+	return err
+}

@@ -20,6 +20,7 @@ const (
 	FaultTokenExpiry  Fault = "token-expiry"  // do not renew: the hub cuts the connection when the token expires
 	FaultDisabled     Fault = "disabled"      // the device is disabled in the registry while it keeps trying
 	FaultNoJitter     Fault = "no-jitter"     // reconnect back-off without jitter (lock-step reconnects)
+	FaultRotatedKey   Fault = "rotated-key"   // the key is changed in the registry while the device runs on the old one
 )
 
 // Faults lists every fault with what it does.
@@ -36,6 +37,7 @@ var Faults = []struct {
 	{FaultClockSkew, "a device clock 3 hours behind: every token is already expired (401003, clock skew)"},
 	{FaultTokenExpiry, "no renewal before expiry: the hub closes the connection when the token (--token-lifetime) expires, plus its 5-minute skew allowance; the device reconnects"},
 	{FaultDisabled, "the device is disabled in the registry for the run (restored after): CONNACK 3, retried with back-off"},
+	{FaultRotatedKey, "after about --fault-interval connected, its key is changed in the registry (restored after the run) and its connection dropped: it reconnects with the old key, gets 401003 and gives up — auth failures after a stretch of success"},
 	{FaultNoJitter, "drops like drop, and reconnects like naive firmware: back-off without jitter (exactly 100 ms, 200 ms, 400 ms … after failures in a row) that starts over at every connect, in lock-step with every other such device"},
 }
 

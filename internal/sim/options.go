@@ -27,6 +27,13 @@ type Registry interface {
 	SetEnabled(ctx context.Context, id string, enabled bool) error
 }
 
+// KeySetter is what the rotated-key fault needs besides Registry; a
+// Registry that does not implement it cannot run that fault.
+type KeySetter interface {
+	// SetPrimaryKey replaces device id's primary key.
+	SetPrimaryKey(ctx context.Context, id string, key tether.Secret) error
+}
+
 // Options configure a simulation.
 type Options struct {
 	Devices  int    // how many; 1..MaxDevices
@@ -93,6 +100,9 @@ func (o *Options) fill() error {
 	n := 0
 	for _, f := range o.Faults {
 		n += f.Count
+		if _, ok := o.Registry.(KeySetter); f.Fault == FaultRotatedKey && !ok {
+			return errors.New("sim: the rotated-key fault needs a Registry that can set keys (KeySetter)")
+		}
 	}
 	if n > o.Devices {
 		return fmt.Errorf("sim: the faults take %d devices but only %d are simulated", n, o.Devices)

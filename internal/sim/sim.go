@@ -227,12 +227,26 @@ func (s *Sim) restore() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, p := range s.plan {
-		if p.fault == FaultDisabled {
+		switch p.fault {
+		case FaultDisabled:
 			if err := s.o.Registry.SetEnabled(ctx, p.id, true); err != nil {
 				s.o.Logger.Warn("sim: re-enable device", "device", p.id, "err", err)
 			}
+		case FaultRotatedKey:
+			if err := s.o.Registry.(KeySetter).SetPrimaryKey(ctx, p.id, p.key); err != nil {
+				s.o.Logger.Warn("sim: restore key", "device", p.id, "err", err)
+			}
 		}
 	}
+}
+
+// rotateKey gives device id a new key in the registry.
+func (s *Sim) rotateKey(ctx context.Context, id string) error {
+	key, err := sas.GenerateKey(nil)
+	if err != nil {
+		return err
+	}
+	return s.o.Registry.(KeySetter).SetPrimaryKey(ctx, id, key)
 }
 
 // runClient runs one MQTT client of device p until ctx ends or it gives up.
@@ -279,7 +293,7 @@ func (s *Sim) runClient(ctx context.Context, p planned) {
 	if s.o.TelemetryInterval > 0 {
 		timers = append(timers, s.telemetry(ctx, c, p.id))
 	}
-	if t := s.faultTimer(ctx, p.fault, &cur); t != nil {
+	if t := s.faultTimer(ctx, p, &cur); t != nil {
 		timers = append(timers, t)
 	}
 	_ = c.Run(ctx) // a final error is counted by observe

@@ -40,6 +40,17 @@ func (r registry) SetEnabled(ctx context.Context, id string, enabled bool) error
 	return err
 }
 
+func (r registry) SetPrimaryKey(ctx context.Context, id string, key tether.Secret) error {
+	d, err := r.c.Device(ctx, id)
+	if err != nil {
+		return err
+	}
+	k := key.Reveal()
+	d.Authentication.SymmetricKey.PrimaryKey = &k
+	_, err = r.c.UpdateDevice(ctx, d, "*")
+	return err
+}
+
 func TestFleetWithFaults(t *testing.T) {
 	h := hubtest.Start(t)
 	svc := h.Client(t, h.Owner)

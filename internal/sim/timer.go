@@ -73,10 +73,28 @@ func (s *Sim) telemetry(ctx context.Context, c *device.Client, id string) *timer
 	})
 }
 
-// faultTimer schedules drops, silences and flaps; nil for other faults.
-func (s *Sim) faultTimer(ctx context.Context, f Fault, cur *atomic.Pointer[faultConn]) *timer {
-	iv := s.o.FaultInterval
+// faultTimer schedules drops, silences, flaps and key rotations; nil for
+// other faults.
+func (s *Sim) faultTimer(ctx context.Context, p planned, cur *atomic.Pointer[faultConn]) *timer {
+	iv, f := s.o.FaultInterval, p.fault
 	switch f {
+	case FaultRotatedKey:
+		done := false
+		return every(ctx, jittered(iv), func() time.Duration {
+			if done {
+				return time.Hour
+			}
+			if err := s.rotateKey(ctx, p.id); err != nil {
+				s.o.Logger.Warn("sim: rotate key", "device", p.id, "err", err)
+				return iv
+			}
+			done = true
+			s.c.inject(f)
+			if fc := cur.Load(); fc != nil {
+				fc.abort()
+			}
+			return time.Hour
+		})
 	case FaultDrop, FaultNoJitter:
 		return every(ctx, jittered(iv), func() time.Duration {
 			if fc := cur.Load(); fc != nil && fc.abort() {
