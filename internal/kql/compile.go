@@ -16,6 +16,7 @@ const (
 	MaxOperators   = 64       // tabular operators in the pipeline
 	MaxLets        = 64       // let statements
 	MaxInList      = 10000    // values in one in (...) list
+	maxArgs        = 32766    // SQLite's limit on bound parameters
 	defaultRange   = 24 * time.Hour
 	defaultMaxRows = 30000
 )
@@ -256,6 +257,9 @@ func (c *compiler) compile(q *syntax.Query) *Plan {
 		b.WriteString(" ORDER BY " + orderSQL(r.order))
 	}
 	b.WriteString(" LIMIT " + c.arg(int64(c.opts.MaxRows)+1))
+	if len(c.args) > maxArgs {
+		panic(&Error{Code: CodeLimitExceeded, Message: fmt.Sprintf("the query has %d values; the limit is %d", len(c.args), maxArgs)})
+	}
 	return &Plan{SQL: b.String(), Args: c.args, Columns: cols, Render: c.render, MaxRows: c.opts.MaxRows}
 }
 
