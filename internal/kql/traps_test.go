@@ -130,6 +130,16 @@ func TestTraps(t *testing.T) {
 		{"arg_min", `AzureMetrics | summarize arg_min(TimeGenerated, Total) by MetricName | sort by MetricName asc | project MetricName, Total`, []string{"connectedDeviceCount|1", "d2c.telemetry.ingress.success|5"}, false},
 		{"arg_max star", `AzureMetrics | summarize arg_max(Total, *) by MetricName | sort by MetricName asc | project MetricName, Total, MetricName1`, []string{"connectedDeviceCount|3|connectedDeviceCount", "d2c.telemetry.ingress.success|7|d2c.telemetry.ingress.success"}, false},
 		{"make_set", `AzureDiagnostics | where Category == "Routes" | summarize ops = make_set(OperationName) | project n = array_length(ops)`, []string{"2"}, false},
+		{"computed sort key survives project", `T | sort by strlen(s) asc | project n`, []string{"<nil>", "5", "1"}, false},
+		{"top then project", `T | top 2 by strlen(s) | project s`, []string{"KustoExplorerQueryRun", "North America"}, false},
+		{"distinct *", `T | project s = substring(s, 0, 1) | distinct * | sort by s asc`, []string{"K", "N", "d"}, false},
+		{"extend uses an earlier item", `T | where n == 5 | extend a = n + 1, b = a * 2 | project a, b`, []string{"6|12"}, false},
+		{"named by keys", `AzureDiagnostics | where Category == "Routes" | summarize n = count() by Hour = bin(TimeGenerated, 1h), Op = OperationName | sort by Hour asc, Op asc | project Hour, Op, n`, []string{"2026-11-25T07:00:00.0000000Z|endpointUnhealthy|1", "2026-11-25T08:00:00.0000000Z|endpointDead|1", "2026-11-25T09:00:00.0000000Z|endpointUnhealthy|1"}, false},
+		{"sumif avg of longs make_list", `T | summarize sumif(n, n > 1), avg(n), l = make_list(n)`, []string{"5|3|[1,5]"}, false},
+		{"string functions", `T | where n == 1 | project toupper(substring(s, 5, 8)), strlen(s), coalesce("", s), tolower("ÄB")`, []string{"EXPLORER|21|KustoExplorerQueryRun|äb"}, false},
+		{"union pruned by Type", `union AzureDiagnostics, AzureMetrics | where Type == "AzureMetrics" | count`, []string{"4"}, false},
+		{"search in two tables", `search in (AzureMetrics, T) * | summarize count() by ['$table'] | sort by ['$table'] asc`, []string{"AzureMetrics|4", "T|3"}, false},
+		{"iff with a null condition takes else", `T | project x = iff(n > 2, "big", "other") | sort by x asc`, []string{"big", "other", "other"}, false},
 		{"has_any", `T | where s has_any ("america", "nothing") | count`, []string{"1"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
