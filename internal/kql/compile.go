@@ -168,15 +168,24 @@ func newCompiler(opts Options) (*compiler, error) {
 	if c.opts.DefaultRange <= 0 {
 		c.opts.DefaultRange = defaultRange
 	}
-	for _, t := range append(BuiltinTables(), opts.Tables...) {
-		if _, dup := c.tables[t.Name]; dup {
-			return nil, &Error{Code: CodeSemantic, Message: fmt.Sprintf("table %q is declared twice", t.Name)}
-		}
+	builtin := map[string]bool{}
+	for _, t := range BuiltinTables() {
+		c.tables[t.Name] = t
+		c.order = append(c.order, t.Name)
+		builtin[t.Name] = true
+	}
+	for _, t := range opts.Tables {
 		if err := checkTable(t); err != nil {
 			return nil, err
 		}
+		if _, dup := c.tables[t.Name]; dup && !builtin[t.Name] {
+			return nil, &Error{Code: CodeSemantic, Message: fmt.Sprintf("table %q is declared twice", t.Name)}
+		}
+		if !builtin[t.Name] {
+			c.order = append(c.order, t.Name)
+		}
+		builtin[t.Name] = false // an extra table replaces a built-in one of the same name
 		c.tables[t.Name] = t
-		c.order = append(c.order, t.Name)
 	}
 	return c, nil
 }

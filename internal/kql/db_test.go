@@ -106,5 +106,12 @@ func seed(t testing.TB, now time.Time) *sql.DB {
 			t.Fatal(err)
 		}
 	}
+	for i, state := range []string{"Pending", "Fired", "Resolved", "Fired"} {
+		_, err := db.Exec(`INSERT INTO Alerts (TimeGenerated, AlertName, Severity, State, SignalType, MetricName, Threshold, MetricValue)
+			VALUES (?, ?, 2, ?, 'Metric', 'connectedDeviceCount', 1, 3)`, now.Add(-time.Duration(4-i)*time.Hour).UnixNano(), []string{"drop", "drop", "drop", "storm"}[i], state)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	return db
 }

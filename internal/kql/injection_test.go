@@ -53,7 +53,7 @@ func TestNoInjection(t *testing.T) {
 
 func TestTableChecks(t *testing.T) {
 	for _, tables := range [][]Table{
-		{{Name: "AzureDiagnostics"}},
+		{{Name: "X"}, {Name: "X"}},
 		{{Name: "X", Columns: []Column{{"a", "string"}, {"A", "long"}}}},
 		{{Name: "X", Columns: []Column{{"a", "varchar"}}}},
 	} {

@@ -14,7 +14,7 @@ type Options struct {
 	Timespan     *TimeRange    // the request's timespan (REST/CLI), applied in addition to query filters; nil = none
 	DefaultRange time.Duration // applied only when Timespan is nil and the query does not filter TimeGenerated; 0 = 24h
 	MaxRows      int           // row cap, 0 = 30000; more rows => Result.Truncated
-	Tables       []Table       // extra tables beyond the built-in AzureDiagnostics/AzureMetrics; may be nil
+	Tables       []Table       // extra tables beyond the built-in AzureDiagnostics, AzureMetrics and Alerts (one of the same name replaces it); may be nil
 }
 
 // TimeRange is the closed interval [Start, End].

@@ -146,7 +146,7 @@ func TestCorpusResults(t *testing.T) {
 		if len(q9.Rows) != 2 {
 			t.Errorf("Q09 returned %d rows, want 2", len(q9.Rows))
 		}
-		if q10.Columns[0].Name != "$table" || !strings.Contains(colNames(q10), "MetricName:string") {
+		if q10.Columns[0].Name != "$table" || !strings.Contains(colNames(q10), "AlertName:string") || !strings.Contains(colNames(q10), "MetricName:string") {
 			t.Errorf("Q10 columns %s: want $table first and the union of both tables", colNames(q10))
 		}
 		eq(t, "$table", cells(t, q10, "$table"), []string{"AzureDiagnostics", "AzureDiagnostics"})

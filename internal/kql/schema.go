@@ -1,7 +1,7 @@
 package kql
 
-// The built-in tables: the KQL view of the store's AzureDiagnostics and
-// AzureMetrics tables (internal/store/migrations-logs). schema_test.go
+// The built-in tables: the KQL view of the store's AzureDiagnostics,
+// AzureMetrics and Alerts tables (internal/store/migrations-logs). schema_test.go
 // checks them against the migration files, so the two cannot drift.
 //
 // The store's hidden helper columns _DeviceId and _Reason are not part
@@ -63,6 +63,35 @@ var azureMetrics = Table{
 	},
 }
 
+// alerts is the alert-state-change table (see docs/alerts.md).
+var alerts = Table{
+	Name:       "Alerts",
+	TimeColumn: "TimeGenerated",
+	Columns: []Column{
+		{"TimeGenerated", "datetime"},
+		{"Type", "string"},
+		{"TenantId", "string"},
+		{"SourceSystem", "string"},
+		{"ResourceId", "string"},
+		{"_ResourceId", "string"},
+		{"AlertName", "string"},
+		{"AlertRuleId", "string"},
+		{"Severity", "long"},
+		{"State", "string"},
+		{"PreviousState", "string"},
+		{"SignalType", "string"},
+		{"MetricName", "string"},
+		{"Aggregation", "string"},
+		{"Operator", "string"},
+		{"Threshold", "real"},
+		{"MetricValue", "real"},
+		{"WindowSize", "string"},
+		{"Query", "string"},
+		{"ResultCount", "long"},
+		{"Description", "string"},
+	},
+}
+
 // deviceIDColumn is AzureDiagnostics' hidden, indexed copy of
 // tostring(parse_json(properties_s).deviceId).
 const deviceIDColumn = "_DeviceId"
@@ -74,7 +103,7 @@ var hiddenColumns = map[string][]Column{
 
 // BuiltinTables returns the KQL view of the store's tables.
 func BuiltinTables() []Table {
-	return []Table{clone(azureDiagnostics), clone(azureMetrics)}
+	return []Table{clone(azureDiagnostics), clone(azureMetrics), clone(alerts)}
 }
 
 func clone(t Table) Table {

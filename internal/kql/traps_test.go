@@ -140,6 +140,7 @@ func TestTraps(t *testing.T) {
 		{"union pruned by Type", `union AzureDiagnostics, AzureMetrics | where Type == "AzureMetrics" | count`, []string{"4"}, false},
 		{"search in two tables", `search in (AzureMetrics, T) * | summarize count() by ['$table'] | sort by ['$table'] asc`, []string{"AzureMetrics|4", "T|3"}, false},
 		{"iff with a null condition takes else", `T | project x = iff(n > 2, "big", "other") | sort by x asc`, []string{"big", "other", "other"}, false},
+		{"the documented Alerts query", `Alerts | where State == "Fired" | summarize count() by AlertName | sort by AlertName asc`, []string{"drop|1", "storm|1"}, false},
 		{"has_any", `T | where s has_any ("america", "nothing") | count`, []string{"1"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -183,7 +184,7 @@ func TestTimeRange(t *testing.T) {
 		{"timespan in addition to the query", `AzureDiagnostics | where TimeGenerated > ago(4d) | count`, Options{Timespan: span("P1D")}, "14"},
 		{"timespan PT2H", `AzureDiagnostics | count`, Options{Timespan: span("PT2H")}, "4"},
 		{"timespan interval", `AzureDiagnostics | count`, Options{Timespan: span("2026-11-22T00:00:00Z/2026-11-23T00:00:00Z")}, "1"},
-		{"search applies it per table", `search * | count`, Options{Timespan: span("PT2H")}, "8"},
+		{"search applies it per table", `search * | count`, Options{Timespan: span("PT2H")}, "10"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := all(t, db, c.q, c.opts)
