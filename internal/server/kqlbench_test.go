@@ -33,7 +33,8 @@ var kqlBenchQueries = []struct{ name, query string }{
 	// The troubleshooting guide's query (Q10), target 300 ms.
 	{"SeedSearch", "search *\n| where ( Type == \"AzureDiagnostics\" and ResourceType == \"IOTHUBS\")\n| where ( Category == \"Connections\" and Level == \"Error\")"},
 	// One device's rows, target 50 ms: the direct form and Q07's form.
-	{"Device", "AzureDiagnostics\n| where parse_json(properties_s).deviceId == \"dev-01234\""},
+	{"DeviceDynamic", "AzureDiagnostics\n| where parse_json(properties_s).deviceId == \"dev-01234\""},
+	{"DeviceToString", "AzureDiagnostics\n| where tostring(parse_json(properties_s).deviceId) == \"dev-01234\""},
 	{"DeviceQ07", "AzureDiagnostics\n| where ResourceProvider == \"MICROSOFT.DEVICES\" and ResourceType == \"IOTHUBS\"\n| where Category == \"Connections\"\n| extend DeviceId = tostring(parse_json(properties_s).deviceId)\n| where DeviceId == \"dev-01234\""},
 	// Errors per code per hour, target 500 ms.
 	{"SummarizeByHour", "AzureDiagnostics\n| summarize count() by ResultType, bin(TimeGenerated, 1h)"},
