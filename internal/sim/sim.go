@@ -293,7 +293,7 @@ func (s *Sim) runClient(ctx context.Context, p planned) {
 	if s.o.TelemetryInterval > 0 {
 		timers = append(timers, s.telemetry(ctx, c, p.id))
 	}
-	if t := s.faultTimer(ctx, p, &cur); t != nil {
+	if t := s.faultTimer(ctx, p, &cur, c.Connected); t != nil {
 		timers = append(timers, t)
 	}
 	_ = c.Run(ctx) // a final error is counted by observe

@@ -75,7 +75,12 @@ func (s *Sim) telemetry(ctx context.Context, c *device.Client, id string) *timer
 
 // faultTimer schedules drops, silences, flaps and key rotations; nil for
 // other faults.
-func (s *Sim) faultTimer(ctx context.Context, p planned, cur *atomic.Pointer[faultConn]) *timer {
+//
+// Drops, silences and flaps hit established connections only (connected
+// reports it): cutting a connection in the middle of its CONNECT would
+// turn a drop into a failed attempt and blur the pattern the fault is
+// meant to show.
+func (s *Sim) faultTimer(ctx context.Context, p planned, cur *atomic.Pointer[faultConn], connected func() bool) *timer {
 	iv, f := s.o.FaultInterval, p.fault
 	switch f {
 	case FaultRotatedKey:
@@ -97,6 +102,9 @@ func (s *Sim) faultTimer(ctx context.Context, p planned, cur *atomic.Pointer[fau
 		})
 	case FaultDrop, FaultNoJitter:
 		return every(ctx, jittered(iv), func() time.Duration {
+			if !connected() {
+				return iv / 10
+			}
 			if fc := cur.Load(); fc != nil && fc.abort() {
 				s.c.inject(f)
 			}
@@ -104,6 +112,9 @@ func (s *Sim) faultTimer(ctx context.Context, p planned, cur *atomic.Pointer[fau
 		})
 	case FaultSilence:
 		return every(ctx, jittered(iv), func() time.Duration {
+			if !connected() {
+				return iv / 10
+			}
 			if fc := cur.Load(); fc != nil && fc.silence() {
 				s.c.inject(f)
 			}
@@ -113,6 +124,9 @@ func (s *Sim) faultTimer(ctx context.Context, p planned, cur *atomic.Pointer[fau
 	case FaultFlap:
 		hold := func() time.Duration { return time.Second + time.Duration(rand.Int64N(int64(4*time.Second))) }
 		return every(ctx, hold(), func() time.Duration {
+			if !connected() {
+				return 100 * time.Millisecond
+			}
 			if fc := cur.Load(); fc != nil && fc.abort() {
 				s.c.inject(f)
 			}
