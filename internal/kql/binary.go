@@ -33,8 +33,10 @@ func (c *compiler) binary(x *syntax.Binary, e *env) *sx {
 		return &sx{sql: l.sql + " " + strings.ToUpper(x.Op) + " " + r.sql, typ: "bool", agg: agg, null: l.null || r.null}
 	case "==", "!=", "<>", "<", "<=", ">", ">=":
 		c.comparable(x.Pos, x.Op, l, r)
-		c.noteTime(l)
-		c.noteTime(r)
+		if e.star { // in a where or search predicate
+			c.noteTime(l)
+			c.noteTime(r)
+		}
 		ls, rs := scalarOf(l), scalarOf(r)
 		switch x.Op {
 		case "==":

@@ -40,7 +40,7 @@ type env struct {
 	r     *rel
 	aggOK bool // aggregates allowed (summarize)
 	inAgg bool // inside an aggregate's arguments
-	star  bool // * allowed as an operand (where, search)
+	star  bool // in a where or search predicate: * is allowed, and a test of TimeGenerated is the query's time filter
 }
 
 func (c *compiler) konst(typ string, v any) *sx {
@@ -127,7 +127,9 @@ func (c *compiler) scalar(x syntax.Expr, e *env) *sx {
 		if x.Not {
 			s.sql = "(NOT " + s.sql + ")"
 		}
-		c.noteTime(l)
+		if e.star {
+			c.noteTime(l)
+		}
 		return s
 	case *syntax.Call:
 		return c.call(x, e)

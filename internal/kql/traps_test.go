@@ -180,6 +180,7 @@ func TestTimeRange(t *testing.T) {
 		{"default 24h", `AzureDiagnostics | count`, Options{}, "14"},
 		{"query filter replaces the default", `AzureDiagnostics | where TimeGenerated > ago(4d) | count`, Options{}, "15"},
 		{"filter on an extended copy does not count", `AzureDiagnostics | extend T2 = TimeGenerated | where T2 > ago(4d) | count`, Options{}, "14"},
+		{"a time comparison outside a filter does not count", `AzureDiagnostics | extend recent = TimeGenerated > ago(4d) | count`, Options{}, "14"},
 		{"DefaultRange", `AzureDiagnostics | count`, Options{DefaultRange: 100 * time.Hour}, "15"},
 		{"timespan in addition to the query", `AzureDiagnostics | where TimeGenerated > ago(4d) | count`, Options{Timespan: span("P1D")}, "14"},
 		{"timespan PT2H", `AzureDiagnostics | count`, Options{Timespan: span("PT2H")}, "4"},
