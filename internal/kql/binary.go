@@ -104,12 +104,14 @@ func (c *compiler) deviceIndex(l, r *sx, e *env) string {
 	if r.dev && !l.dev {
 		l, r = r, l
 	}
-	if !l.dev || l.typ != "string" || !r.konst || r.typ != "string" || r.val == "" || e.r == nil || e.r.hiddenSQL(deviceIDColumn) == nil {
+	if !l.dev || (l.typ != "string" && l.typ != "dynamic") || !r.konst || r.typ != "string" || r.val == "" || e.r == nil || e.r.hiddenSQL(deviceIDColumn) == nil {
 		return ""
 	}
-	// likelihood tells the planner the test is very selective, so it
-	// prefers the (_DeviceId, TimeGenerated) index to the category one.
-	return "(likelihood(" + quote(deviceIDColumn) + " = " + r.sql + ", 0.000001) AND " + l.sql + " = " + r.sql + ")"
+	// A row whose deviceId is "x" (as a string, or as the dynamic string
+	// parse_json(properties_s).deviceId) has _DeviceId "x". likelihood
+	// tells the planner the test is very selective, so it prefers the
+	// (_DeviceId, TimeGenerated) index to the category one.
+	return "(likelihood(" + quote(deviceIDColumn) + " = " + r.sql + ", 0.000001) AND " + scalarOf(l) + " = " + r.sql + ")"
 }
 
 func (c *compiler) arith(x *syntax.Binary, l, r *sx) *sx {

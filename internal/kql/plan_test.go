@@ -36,6 +36,7 @@ func TestPlanUsesIndexes(t *testing.T) {
 	for _, c := range []struct{ name, q, want string }{
 		{"Q07 through an extended column", corpusQuery(t, "Q07"), "AzureDiagnostics_device (_DeviceId=?"},
 		{"through a parsed column", `AzureDiagnostics | extend parsed_json = parse_json(properties_s) | extend DeviceId = tostring(parsed_json.deviceId) | where DeviceId == "dev-1"`, "AzureDiagnostics_device (_DeviceId=?"},
+		{"dynamic per-device predicate", `AzureDiagnostics | where parse_json(properties_s).deviceId == "dev-1"`, "AzureDiagnostics_device (_DeviceId=?"},
 		{"direct per-device predicate", `AzureDiagnostics | where tostring(parse_json(properties_s).deviceId) == "dev-1"`, "AzureDiagnostics_device (_DeviceId=?"},
 		{"per-device with count", `AzureDiagnostics | where tostring(parse_json(properties_s).deviceId) == "dev-1" | summarize count()`, "AzureDiagnostics_device (_DeviceId=?"},
 		{"default time range", `AzureDiagnostics | summarize count() by ResultType, bin(TimeGenerated, 1h)`, "AzureDiagnostics_time (TimeGenerated>? AND TimeGenerated<?)"},

@@ -140,6 +140,7 @@ func TestTraps(t *testing.T) {
 		{"union pruned by Type", `union AzureDiagnostics, AzureMetrics | where Type == "AzureMetrics" | count`, []string{"4"}, false},
 		{"search in two tables", `search in (AzureMetrics, T) * | summarize count() by ['$table'] | sort by ['$table'] asc`, []string{"AzureMetrics|4", "T|3"}, false},
 		{"iff with a null condition takes else", `T | project x = iff(n > 2, "big", "other") | sort by x asc`, []string{"big", "other", "other"}, false},
+		{"dynamic deviceId comparison", `AzureDiagnostics | where parse_json(properties_s).deviceId == "test-device" | count`, []string{"2"}, false},
 		{"the documented Alerts query", `Alerts | where State == "Fired" | summarize count() by AlertName | sort by AlertName asc`, []string{"drop|1", "storm|1"}, false},
 		{"has_any", `T | where s has_any ("america", "nothing") | count`, []string{"1"}, false},
 	} {
