@@ -77,7 +77,7 @@ func OpenAdmin(ctx context.Context, o AdminOptions) (*Admin, error) {
 		st.Close()
 		return nil, err
 	}
-	al, err := newAlerts(st, alertMetrics{}, alertParts{groups: alertGroups{nt}}, slog.New(slog.DiscardHandler))
+	al, err := newAlerts(st, alertMetrics{}, alertParts{logs: alertLogs{st.LogsDB()}, groups: alertGroups{nt}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -2,18 +2,25 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/hubclient"
 	"github.com/tether-iot/tether/internal/hubtest"
 	"github.com/tether-iot/tether/internal/server"
 	"github.com/tether-iot/tether/internal/wire"
+	"github.com/tether-iot/tether/sas"
 )
 
 // fleet is n registered devices, connected over MQTT/TLS.
@@ -23,7 +30,7 @@ type fleet struct {
 	devs []*mqttDevice
 }
 
-func connectFleet(t *testing.T, h *hubtest.Hub, c *hubclient.Client, n int) *fleet {
+func connectFleet(t testing.TB, h *hubtest.Hub, c *hubclient.Client, n int) *fleet {
 	t.Helper()
 	f := &fleet{}
 	for i := range n {
@@ -132,7 +139,7 @@ func (w *webhook) next(t testing.TB, d time.Duration) commonAlert {
 	case a := <-w.got:
 		return a
 	case <-time.After(d):
-		t.Fatalf("no notification within %v", d)
+		t.Fatalf("no notification within %v (at %s)", d, time.Now().Format("15:04:05.000"))
 		return commonAlert{}
 	}
 }
@@ -162,8 +169,8 @@ func TestAlertDevicesDrop(t *testing.T) {
 		Operator: "lt", Threshold: ptrf(15), Window: "10s", Frequency: "10s", Severity: 1, ActionGroups: []string{"ops"}}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(11 * time.Second) // one evaluation with every device connected
-	if r := waitRule(t, c, "devices-low", "Inactive", time.Second); deref(r.LastValue) != 20.0 {
+	// one evaluation with every device connected
+	if r := waitEvaluated(t, c, "devices-low", 15*time.Second); r.State != "Inactive" || deref(r.LastValue) != 20.0 {
 		t.Fatalf("with 20 devices connected, last value = %v, want 20", deref(r.LastValue))
 	}
 	for _, d := range f.devs[:10] {
@@ -241,5 +248,105 @@ func TestAlertIgnoresTokenRenewal(t *testing.T) {
 	}
 	if hist, _ := c.AlertHistory(ctx, "any-drop", 10); len(hist) != 0 {
 		t.Errorf("history = %+v, want no state change", hist)
+	}
+}
+
+// badConnect sends a CONNECT whose SAS token is signed with a wrong key
+// and returns the CONNACK's return code (5: not authorized).
+func badConnect(t testing.TB, h *hubtest.Hub, id string) byte {
+	t.Helper()
+	d := dialRaw(t, h)
+	defer d.nc.Close()
+	tok, err := sas.Sign("localhost/devices/"+id, tether.Secret("d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXkh"), "", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.write(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connect}, ProtocolVersion: 4,
+		Connect: packets.ConnectParams{ProtocolName: []byte("MQTT"), ClientIdentifier: id, Clean: true, Keepalive: 60,
+			UsernameFlag: true, Username: []byte("localhost/" + id + "/?api-version=2021-04-12"),
+			PasswordFlag: true, Password: []byte(tok.String())}})
+	pk := d.read()
+	if pk == nil {
+		return 255
+	}
+	return pk.ReasonCode
+}
+
+// A log alert on "more than 5 rows of 401003 in 5 minutes" fires on a
+// burst of connects with a bad key, and its notification carries the
+// query and the row count.
+func TestLogAlertBadKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about 15 s of real time")
+	}
+	h := hubtest.Start(t)
+	c := h.Client(t, h.Owner)
+	ctx := context.Background()
+	hook := startWebhook(t)
+	mustActionGroup(t, c, hook)
+	query := `AzureDiagnostics | where Category == "Connections" and ResultType == "401003"`
+	if _, _, err := c.PutAlertRule(ctx, wire.AlertRule{Name: "bad-keys", Query: query, Operator: "gt", Threshold: ptrf(5),
+		Window: "5m", Frequency: "10s", Severity: 2, ActionGroups: []string{"ops"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.PutAlertRule(ctx, wire.AlertRule{Name: "broken", Query: "AzureDiagnostics | wher x", Operator: "gt",
+		Threshold: ptrf(5), Window: "5m", Frequency: "10s"}); err == nil || !strings.Contains(err.Error(), "line 1, col") {
+		t.Errorf("a query that does not compile: %v, want an error with its position", err)
+	}
+	if _, err := c.CreateDevice(ctx, wire.Device{DeviceID: "thermostat"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		badConnect(t, h, "thermostat")
+	}
+	// an evaluation with 5 rows: not more than 5
+	if r := waitEvaluated(t, c, "bad-keys", 15*time.Second); r.State != "Inactive" || deref(r.LastValue) != 5.0 {
+		t.Fatalf("after 5 bad connects: state %s, value %v, error %q; want Inactive at 5 rows", r.State, deref(r.LastValue), r.LastError)
+	}
+	for range 3 {
+		badConnect(t, h, "thermostat")
+	}
+	a := hook.next(t, 25*time.Second)
+	e, cond := a.Data.Essentials, a.Data.AlertContext.Condition
+	if e.MonitorCondition != "Fired" || e.AlertRule != "bad-keys" || e.SignalType != "Log" || e.Severity != "Sev2" || len(cond.AllOf) != 1 {
+		t.Fatalf("log alert notification = %+v", a)
+	}
+	if m := cond.AllOf[0]; m.SearchQuery != query || m.MetricValue != 8 || m.Threshold != "5" || m.Operator != "GreaterThan" {
+		t.Errorf("log criterion = %+v, want the query, 8 rows > 5", m)
+	}
+}
+
+// dialRaw opens a TLS connection to the hub's MQTT port, nothing sent.
+func dialRaw(t testing.TB, h *hubtest.Hub) *mqttDevice {
+	t.Helper()
+	pem, err := os.ReadFile(h.CAFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	nc, err := tls.Dial("tcp", h.MQTTAddr().String(), &tls.Config{RootCAs: pool, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &mqttDevice{t: t, nc: nc}
+}
+
+// waitEvaluated polls a rule until it has been evaluated, for at most d.
+func waitEvaluated(t testing.TB, c *hubclient.Client, name string, d time.Duration) wire.AlertRule {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		r, err := c.AlertRule(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.LastEvaluated != nil {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rule %s not evaluated within %v (error %q)", name, d, r.LastError)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

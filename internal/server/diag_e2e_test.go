@@ -28,11 +28,11 @@ import (
 
 // mqttDevice is a bare MQTT 3.1.1 client over TLS, as a device SDK talks.
 type mqttDevice struct {
-	t  *testing.T
+	t  testing.TB
 	nc net.Conn
 }
 
-func dialDevice(t *testing.T, h *hubtest.Hub, id string, key tether.Secret) *mqttDevice {
+func dialDevice(t testing.TB, h *hubtest.Hub, id string, key tether.Secret) *mqttDevice {
 	t.Helper()
 	pem, err := os.ReadFile(h.CAFile())
 	if err != nil {

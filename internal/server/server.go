@@ -113,7 +113,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.diag.metrics.AddNotifications(notificationCounts(s.notify))
 	s.presence = make(chan diag.PresenceChange, 4096)
 	s.online = newPresenceCount()
-	if s.alerts, err = newAlerts(s.st, alertMetrics{m: s.diag.metrics, presence: s.online}, alertParts{groups: alertGroups{s.notify}, notifier: alertNotifier{s.notify}}, s.log.With("component", "alert")); err != nil {
+	if s.alerts, err = newAlerts(s.st, alertMetrics{m: s.diag.metrics, presence: s.online}, alertParts{logs: alertLogs{s.st.LogsDB()}, groups: alertGroups{s.notify}, notifier: alertNotifier{s.notify}}, s.log.With("component", "alert")); err != nil {
 		return nil, err
 	}
 	s.diag.changes = func(c diag.PresenceChange) {

@@ -1,0 +1,62 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tether-iot/tether/internal/hubtest"
+	"github.com/tether-iot/tether/internal/server"
+	"github.com/tether-iot/tether/internal/wire"
+)
+
+// BenchmarkAlertLatency measures the time from 10 of 20 devices dropping
+// (their TLS connections closed) to the rule "min connectedDeviceCount <
+// 15, every 10 s" reaching a local webhook, with the default presence
+// grace (10 s) and a short one (2 s). Each iteration drops the devices,
+// waits for the firing notification, reconnects them and waits for the
+// resolution. Run it with
+//
+//	flock /tmp/tether-bench.lock go test -run '^$' -bench AlertLatency -benchtime 5x ./internal/server
+func BenchmarkAlertLatency(b *testing.B) {
+	for _, grace := range []time.Duration{10 * time.Second, 2 * time.Second} {
+		b.Run(fmt.Sprintf("grace=%v", grace), func(b *testing.B) {
+			h := hubtest.Start(b, func(c *server.Config) { c.PresenceGrace = grace })
+			c := h.Client(b, h.Owner)
+			hook := startWebhook(b)
+			mustActionGroup(b, c, hook)
+			f := connectFleet(b, h, c, 20)
+			if _, _, err := c.PutAlertRule(context.Background(), wire.AlertRule{Name: "devices-low", Metric: "connectedDeviceCount",
+				Aggregation: "min", Operator: "lt", Threshold: ptrf(15), Window: "10s", Frequency: "10s", ActionGroups: []string{"ops"}}); err != nil {
+				b.Fatal(err)
+			}
+			waitEvaluated(b, c, "devices-low", 15*time.Second)
+			var total, worst time.Duration
+			b.ResetTimer()
+			for range b.N {
+				dropped := time.Now()
+				for _, d := range f.devs[:10] {
+					d.nc.Close()
+				}
+				a := hook.next(b, grace+25*time.Second)
+				if a.Data.Essentials.MonitorCondition != "Fired" {
+					b.Fatalf("first notification after the drop: %s", a.Data.Essentials.MonitorCondition)
+				}
+				lat := a.received.Sub(dropped)
+				total += lat
+				worst = max(worst, lat)
+				for i := range 10 {
+					f.devs[i] = dialDevice(b, h, f.ids[i], f.keys[i])
+				}
+				if a := hook.next(b, 40*time.Second); a.Data.Essentials.MonitorCondition != "Resolved" {
+					b.Fatalf("notification after the reconnect: %s", a.Data.Essentials.MonitorCondition)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric((total / time.Duration(b.N)).Seconds(), "s-to-webhook")
+			b.ReportMetric(worst.Seconds(), "s-to-webhook-max")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
