@@ -17,6 +17,11 @@ func TestAlertCommands(t *testing.T) {
 	if want := "created alert rule devices-low: min connectedDeviceCount over 5m < 90, every 1m"; !strings.HasPrefix(out, want) {
 		t.Errorf("alert create printed %q, want %q...", out, want)
 	}
+	out = mustRun(t, "--data", data, "alert", "create", "bad-keys", "--query", `AzureDiagnostics | where ResultType == "401003"`,
+		"--operator", "gt", "--threshold", "5", "--frequency", "10s")
+	if want := "created alert rule bad-keys: rows of the query over 5m > 5, every 10s"; !strings.HasPrefix(out, want) {
+		t.Errorf("alert create --query printed %q, want %q...", out, want)
+	}
 	mustRun(t, "--data", data, "alert", "create", "fleet-drop", "--metric", "connectedDeviceCount", "--drop-percent", "20", "--window", "10m")
 	out = mustRun(t, "--data", data, "alert", "list")
 	for _, want := range []string{"devices-low", "fleet-drop", "Inactive", "avg connectedDeviceCount over 10m drops by 20%"} {
@@ -51,6 +56,8 @@ func TestAlertCommands(t *testing.T) {
 		{[]string{"--metric", "connectedDeviceCount", "--operator", "lt", "--threshold", "1", "--window", "1m", "--frequency", "5m"}, "window 1m0s is shorter than frequency 5m0s"},
 		{[]string{"--metric", "connectedDeviceCount", "--operator", "below", "--threshold", "1"}, `operator "below"`},
 		{[]string{"--metric", "connectedDeviceCount", "--operator", "lt"}, "a threshold is required"},
+		{[]string{"--query", "AzureDiagnostics | wher x", "--operator", "gt", "--threshold", "5"}, "query does not compile: line 1, col"},
+		{[]string{"--query", "AzureDiagnostics", "--operator", "gt", "--threshold", "5", "--action-group", "nobody"}, `no action group named "nobody"`},
 	} {
 		_, err := run(t, append([]string{"--data", data, "alert", "create", "bad"}, tc.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
