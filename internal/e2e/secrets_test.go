@@ -184,7 +184,8 @@ func TestNoSecretsInOutput(t *testing.T) {
 	// The outputs are real (the scan would pass vacuously on empty ones),
 	// and the scan finds a key where one is meant to be printed.
 	for where, want := range map[string]string{"tether device list": "sec-1", "GET /metrics": "tether_connection_attempts_total",
-		"hub log": "level=DEBUG", "GET /twins/sec-1": "sec-1"} {
+		"hub log": "level=DEBUG", "GET /twins/sec-1": "sec-1",
+		"GET /v1/query?query=AzureDiagnostics&timespan=P1D": "sec-2", "tether logs query AzureDiagnostics | take 500": "sec-2"} {
 		if !strings.Contains(outputs[where], want) {
 			t.Errorf("%s lacks %q; output:\n%.500s", where, want, outputs[where])
 		}
