@@ -2,7 +2,6 @@ package kql
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -399,14 +398,4 @@ func (c *compiler) source(s syntax.Source) *rel {
 		return c.union(nil, s)
 	}
 	panic(&Error{Code: CodeSemantic, Message: "unknown source"})
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	var k []string
-	for n := range m {
-		k = append(k, n)
-	}
-	sort.Strings(k)
-	return k
 }
