@@ -29,6 +29,9 @@ func BenchmarkAlertLatency(b *testing.B) {
 			hook := startWebhook(b)
 			mustActionGroup(b, c, hook)
 			f := connectFleet(b, h, c, 20)
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
+			go f.ping(ctx)
 			if _, _, err := c.PutAlertRule(context.Background(), wire.AlertRule{Name: "devices-low", Metric: "connectedDeviceCount",
 				Aggregation: "min", Operator: "lt", Threshold: ptrf(15), Window: "10s", Frequency: "10s", ActionGroups: []string{"ops"}}); err != nil {
 				b.Fatal(err)
@@ -40,9 +43,11 @@ func BenchmarkAlertLatency(b *testing.B) {
 				// Drop at a random phase of the 10 s evaluation cycle.
 				time.Sleep(time.Duration(rand.Int64N(int64(10 * time.Second))))
 				dropped := time.Now()
+				f.mu.Lock()
 				for _, d := range f.devs[:10] {
 					d.nc.Close()
 				}
+				f.mu.Unlock()
 				a := hook.next(b, grace+25*time.Second)
 				if a.Data.Essentials.MonitorCondition != "Fired" {
 					b.Fatalf("first notification after the drop: %s", a.Data.Essentials.MonitorCondition)
@@ -51,9 +56,17 @@ func BenchmarkAlertLatency(b *testing.B) {
 				total += lat
 				worst = max(worst, lat)
 				for i := range 10 {
-					f.devs[i] = dialDevice(b, h, f.ids[i], f.keys[i])
+					f.redial(b, h, i)
 				}
-				if a := hook.next(b, 40*time.Second); a.Data.Essentials.MonitorCondition != "Resolved" {
+				a, ok := hook.wait(40 * time.Second)
+				if !ok {
+					r, _ := c.AlertRule(context.Background(), "devices-low")
+					hist, _ := c.AlertHistory(context.Background(), "devices-low", 5)
+					att, _ := c.NotificationHistory(context.Background(), "ops", 5)
+					b.Fatalf("no resolution within 40s of the reconnect: rule %s (value %v, error %q), %d connected; history %+v; deliveries %+v",
+						r.State, deref(r.LastValue), r.LastError, h.Connected(), hist, att)
+				}
+				if a.Data.Essentials.MonitorCondition != "Resolved" {
 					b.Fatalf("notification after the reconnect: %s", a.Data.Essentials.MonitorCondition)
 				}
 			}

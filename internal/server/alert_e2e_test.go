@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +28,37 @@ import (
 type fleet struct {
 	ids  []string
 	keys []tether.Secret
+	mu   sync.Mutex // guards devs against ping
 	devs []*mqttDevice
+}
+
+// ping keeps the fleet's connections alive (PINGREQ every 20 s, within
+// the 60 s keep-alive) until ctx ends: a test longer than 90 s would
+// otherwise see them dropped for keep-alive timeout.
+func (f *fleet) ping(ctx context.Context) {
+	t := time.NewTicker(20 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		f.mu.Lock()
+		for _, d := range f.devs {
+			d.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			d.nc.Write([]byte{0xC0, 0x00}) // PINGREQ
+		}
+		f.mu.Unlock()
+	}
+}
+
+// redial replaces device i's connection.
+func (f *fleet) redial(t testing.TB, h *hubtest.Hub, i int) {
+	d := dialDevice(t, h, f.ids[i], f.keys[i])
+	f.mu.Lock()
+	f.devs[i] = d
+	f.mu.Unlock()
 }
 
 func connectFleet(t testing.TB, h *hubtest.Hub, c *hubclient.Client, n int) *fleet {
@@ -135,12 +166,20 @@ func startWebhook(t testing.TB) *webhook {
 // next waits at most d for the next notification.
 func (w *webhook) next(t testing.TB, d time.Duration) commonAlert {
 	t.Helper()
+	a, ok := w.wait(d)
+	if !ok {
+		t.Fatalf("no notification within %v (at %s)", d, time.Now().Format("15:04:05.000"))
+	}
+	return a
+}
+
+// wait waits at most d for the next notification.
+func (w *webhook) wait(d time.Duration) (commonAlert, bool) {
 	select {
 	case a := <-w.got:
-		return a
+		return a, true
 	case <-time.After(d):
-		t.Fatalf("no notification within %v (at %s)", d, time.Now().Format("15:04:05.000"))
-		return commonAlert{}
+		return commonAlert{}, false
 	}
 }
 
