@@ -114,3 +114,22 @@ func promDuration(d time.Duration) string {
 	}
 	return b.String()
 }
+
+// shortDuration writes d as Go's time.ParseDuration reads it, without
+// zero units: 5m, 10s, 1h30m, 48h.
+func shortDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		d time.Duration
+		s string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.d; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.s)
+			d -= n * u.d
+		}
+	}
+	return b.String()
+}

@@ -205,7 +205,7 @@ func (r Rule) wire() wire.AlertRule {
 	en, ar := r.Enabled, r.AutoResolve
 	out := wire.AlertRule{Name: r.Name, Description: r.Description, SignalType: string(r.Signal), Severity: r.Severity,
 		Enabled: &en, AutoResolve: &ar, Metric: r.Metric, Query: r.Query, Column: r.Column, Aggregation: r.Aggregation,
-		Operator: r.Operator, DropPercent: r.DropPercent, Window: promDuration(r.Window), Frequency: promDuration(r.Frequency),
+		Operator: r.Operator, DropPercent: r.DropPercent, Window: shortDuration(r.Window), Frequency: shortDuration(r.Frequency),
 		PendingEvaluations: r.Pending, ActionGroups: r.Groups, CreatedTime: wire.Time(r.Created), UpdatedTime: wire.Time(r.Updated)}
 	if r.Operator != "" {
 		t := r.Threshold

@@ -118,6 +118,14 @@ func TestDurations(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = nil error", in)
 		}
 	}
+	for d, want := range map[time.Duration]string{24 * time.Hour: "24h", 90 * time.Minute: "1h30m", 10 * time.Second: "10s"} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %s, want %s", d, got, want)
+		}
+		if back, err := time.ParseDuration(shortDuration(d)); err != nil || back != d {
+			t.Errorf("time.ParseDuration(%s) = %v, %v; want %v", shortDuration(d), back, err, d)
+		}
+	}
 	for d, want := range map[time.Duration]string{5 * time.Minute: "PT5M", 10 * time.Second: "PT10S", 90 * time.Minute: "PT1H30M", 48 * time.Hour: "P2D"} {
 		if got := ISODuration(d); got != want {
 			t.Errorf("ISODuration(%v) = %s, want %s", d, got, want)
