@@ -41,6 +41,9 @@ type Config struct {
 	MaxConnectRate float64
 	// MaxHandshakes caps TLS handshakes in progress on the MQTT listener; 0: no limit.
 	MaxHandshakes int
+	// HandshakeWait is how long a connection waits for a handshake slot
+	// before it is closed before TLS.
+	HandshakeWait time.Duration
 	// AuthBanThreshold authentication failures for one device id, or
 	// AuthBanIPThreshold from one source address, within AuthBanWindow ban
 	// it for AuthBanDuration; 0: no bans of that kind.
@@ -81,6 +84,7 @@ func DefaultConfig() Config {
 		DeviceRate:         5000,
 		MaxConnectRate:     2000,
 		MaxHandshakes:      512,
+		HandshakeWait:      10 * time.Second,
 		AuthBanThreshold:   15,
 		AuthBanIPThreshold: 100,
 		AuthBanWindow:      time.Minute,

@@ -97,7 +97,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.gw, err = gateway.New(gateway.Options{
 		Hostname: cfg.Hostname, Registry: s.st, Twins: s.st, Telemetry: s.stream, C2D: s.st, Presence: presence{s.st}, Sessions: sessions{s.st},
 		Events: s.diag.event, Observer: s.diag.metrics, Logger: s.log.With("component", "gateway"), ConnectTimeout: cfg.ConnectTimeout,
-		DeviceRate: cfg.DeviceRate, ConnectRate: cfg.MaxConnectRate, MaxHandshakes: cfg.MaxHandshakes,
+		DeviceRate: cfg.DeviceRate, ConnectRate: cfg.MaxConnectRate, MaxHandshakes: cfg.MaxHandshakes, HandshakeWait: cfg.HandshakeWait,
 		AuthBanThreshold: cfg.AuthBanThreshold, AuthBanIPThreshold: cfg.AuthBanIPThreshold, AuthBanWindow: cfg.AuthBanWindow, AuthBanDuration: cfg.AuthBanDuration,
 	}); err != nil {
 		return nil, err
