@@ -157,6 +157,9 @@ func (p *parser) unary() Expr {
 func (p *parser) postfix() Expr {
 	x := p.primary()
 	for {
+		if _, star := x.(*Star); star && (p.isOp(".") || p.isOp("[")) {
+			p.failf(p.tok().Pos, "'*' stands for all columns and has no properties or elements")
+		}
 		switch {
 		case p.isOp("."):
 			p.adv()
