@@ -495,13 +495,17 @@ func isExponent(s string) bool {
 
 // indexes reports whether a '[' here indexes the previous expression
 // (d["key"]) rather than starting a bracketed name (['$table']): it does
-// when it follows a name, a string, ')' or ']' with no space between (a
-// string followed by a name is never valid, and the printer writes a
-// property that is not a plain name as X["name"]).
+// when it follows an operand (a name, a literal, ')' or ']') with no
+// space between: an operand followed by a name is never valid, and the
+// printer writes a property that is not a plain name as X["name"].
 func (l *lexer) indexes() bool {
 	if len(l.toks) == 0 || l.space {
 		return false
 	}
 	p := l.toks[len(l.toks)-1]
-	return p.Kind == NameTok || p.Kind == StrTok || p.Kind == OpTok && (p.Text == ")" || p.Text == "]")
+	switch p.Kind {
+	case NameTok, StrTok, NumTok, SpanTok, TypedTok:
+		return true
+	}
+	return p.Kind == OpTok && (p.Text == ")" || p.Text == "]")
 }
