@@ -36,6 +36,14 @@ type col struct {
 	// inline, while an extend or project is bound, is the SQL of a column
 	// defined earlier in the same operator.
 	inline string
+	// fixed: the column holds fixedVal in every row, because the query
+	// reads one table and that table has no such column (a search or
+	// union column of another table) or the value is the table's name
+	// ($table, Type). The outermost SELECT leaves it out and Execute
+	// fills it in: search * carries some twenty such columns, and each
+	// cell read back from SQLite costs more than the row it came with.
+	fixed    bool
+	fixedVal any
 }
 
 // orderKey is an ORDER BY term over a column of the current relation.
@@ -109,6 +117,9 @@ type tableRead struct {
 	table Table
 	sel   string
 	where []string // filters pushed down
+	// hourRange: a summarize groups this read's rows by the hour index's
+	// expression, so the time range is given on that expression too.
+	hourRange bool
 }
 
 func errorf(code string, pos syntax.Pos, format string, args ...any) *Error {
@@ -253,9 +264,17 @@ func (c *compiler) compile(q *syntax.Query) *Plan {
 	// in Plan.Columns, so no name written in the query reaches the SQL.
 	var sel []string
 	var cols []Column
-	for _, col := range r.cols {
-		sel = append(sel, quote(col.sql))
+	var fill []fixedCol
+	for i, col := range r.cols {
 		cols = append(cols, Column{Name: col.name, Type: col.typ})
+		if col.fixed {
+			fill = append(fill, fixedCol{i, col.fixedVal})
+			continue
+		}
+		sel = append(sel, quote(col.sql))
+	}
+	if len(sel) == 0 {
+		sel = []string{"NULL"} // every column is fixed; the rows still count
 	}
 	var b strings.Builder
 	b.WriteString("WITH ")
@@ -268,7 +287,7 @@ func (c *compiler) compile(q *syntax.Query) *Plan {
 	if len(c.args) > maxArgs {
 		panic(&Error{Code: CodeLimitExceeded, Message: fmt.Sprintf("the query has %d values; the limit is %d", len(c.args), maxArgs)})
 	}
-	return &Plan{SQL: b.String(), Args: c.args, Columns: cols, Render: c.render, MaxRows: c.opts.MaxRows}
+	return &Plan{SQL: b.String(), Args: c.args, Columns: cols, Render: c.render, MaxRows: c.opts.MaxRows, fill: fill}
 }
 
 func orderSQL(keys []orderKey) string {
@@ -299,6 +318,13 @@ func (c *compiler) finishReads() {
 			}
 			if !lo.IsZero() || !hi.IsZero() {
 				where = append([]string{quote(tc) + " >= " + c.arg(lo.UnixNano()) + " AND " + quote(tc) + " <= " + c.arg(hi.UnixNano())}, where...)
+				if rd.hourRange && lo.UnixNano() >= 0 {
+					// The same range on the hour index's expression, so
+					// that SQLite can read that index from lo's hour to
+					// hi's instead of all of it.
+					h := hourExpr(quote(tc))
+					where = append(where, h+" >= "+c.arg(lo.UnixNano()/hourNanos)+" AND "+h+" <= "+c.arg(hi.UnixNano()/hourNanos))
+				}
 			}
 		}
 		body := rd.sel
@@ -336,6 +362,14 @@ func (c *compiler) read(t Table, want []*col, extra map[string]string, helpers b
 		}
 		cc := *w
 		cc.baseTime = w.name == t.TimeColumn && has[w.name].Type == "datetime"
+		switch {
+		case extra[w.name] != "", has[w.name].Name != "" && has[w.name].Type == w.typ:
+			cc.fixed, cc.fixedVal = false, nil
+		case w.name == "Type":
+			cc.fixed, cc.fixedVal = true, t.Name
+		default:
+			cc.fixed, cc.fixedVal = true, nil // Execute converts nil to '' for strings
+		}
 		r.cols = append(r.cols, &cc)
 	}
 	for _, h := range hiddenColumns[t.Name] {

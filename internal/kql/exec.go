@@ -30,8 +30,13 @@ func Execute(ctx context.Context, db Querier, p *Plan) (*Result, error) {
 	defer rows.Close()
 	res := &Result{Columns: p.Columns, Render: p.Render, Rows: [][]any{}}
 	n := len(p.Columns)
-	dest := make([]any, n)
-	ptrs := make([]any, n)
+	m := max(n-len(p.fill), 1) // the columns SQL returns (one NULL when all are fixed)
+	dest := make([]any, m)
+	ptrs := make([]any, m)
+	fixed := make([]any, len(p.fill))
+	for i, f := range p.fill {
+		fixed[i] = convert(f.val, p.Columns[f.i].Type)
+	}
 	for i := range dest {
 		ptrs[i] = &dest[i]
 	}
@@ -44,8 +49,14 @@ func Execute(ctx context.Context, db Querier, p *Plan) (*Result, error) {
 			return nil, execError(ctx, err)
 		}
 		row := make([]any, n)
-		for i, v := range dest {
-			row[i] = convert(v, p.Columns[i].Type)
+		for i, j, k := 0, 0, 0; i < n; i++ {
+			if k < len(p.fill) && p.fill[k].i == i {
+				row[i] = fixed[k]
+				k++
+				continue
+			}
+			row[i] = convert(dest[j], p.Columns[i].Type)
+			j++
 		}
 		res.Rows = append(res.Rows, row)
 	}
@@ -149,6 +160,9 @@ func convert(v any, typ string) any {
 	}
 	switch typ {
 	case "string":
+		if _, ok := v.(string); ok {
+			return v // as it is: boxing the string again costs an allocation per cell
+		}
 		return text(v)
 	case "long", "int":
 		switch n := v.(type) {

@@ -371,6 +371,12 @@ func (c *compiler) bin(x *syntax.Call, v, size *sx) *sx {
 		if n <= 0 {
 			return &sx{sql: "NULL", typ: v.typ, null: true, agg: v.agg}
 		}
+		if n == hourNanos && c.hourIndexed(v) {
+			// Times in the store are after the epoch, where integer
+			// division floors.
+			k := hourExpr(v.sql)
+			return &sx{sql: "((" + k + ") * " + size.sql + ")", typ: v.typ, null: true, hourKey: k}
+		}
 		return &sx{sql: "(" + v.sql + " - ((" + v.sql + " % " + size.sql + ") + " + size.sql + ") % " + size.sql + ")", typ: v.typ, null: true, agg: v.agg}
 	case isNumeric(v.typ) && isNumeric(size.typ):
 		f := toFloat(size.val)
@@ -380,6 +386,22 @@ func (c *compiler) bin(x *syntax.Call, v, size *sx) *sx {
 		return &sx{sql: "(floor(" + v.sql + " / " + size.sql + ") * " + size.sql + ")", typ: "real", null: true, agg: v.agg}
 	}
 	panic(errorf(CodeSemantic, x.Pos, "%s() cannot round %s by %s; use a timespan size for datetimes (bin(TimeGenerated, 1h))", x.Name, v.typ, size.typ))
+}
+
+// hourNanos is an hour in nanoseconds, the unit of datetimes in the store.
+const hourNanos = int64(time.Hour)
+
+// hourExpr is the expression the store's hour index is on
+// (migrations-logs/0005_hour_index.sql), over the time column t. SQLite
+// uses an index on an expression only for that same expression, so it
+// is written out, not bound.
+func hourExpr(t string) string { return t + " / 3600000000000" }
+
+// hourIndexed tells whether v is the unmodified time column of the
+// query's only table read, and that table has an hour index.
+func (c *compiler) hourIndexed(v *sx) bool {
+	return v.col != nil && v.col.baseTime && v.typ == "datetime" &&
+		len(c.reads) == 1 && c.reads[0].table.hourIndex
 }
 
 func toFloat(v any) float64 {

@@ -2,6 +2,7 @@ package kql
 
 import (
 	"encoding/json"
+	"fmt"
 	"flag"
 	"os"
 	"path/filepath"
@@ -84,6 +85,15 @@ func goldenOutput(query string) []section {
 	cols, _ := json.Marshal(p.Columns)
 	out = append(out, section{name: "sql", body: p.SQL + "\n"}, section{name: "args", body: string(args) + "\n"},
 		section{name: "columns", body: string(cols) + "\n"})
+	if len(p.fill) > 0 {
+		// The output columns the SQL leaves out, with the value Execute
+		// fills in: "Name=value" in column order.
+		var f []string
+		for _, fc := range p.fill {
+			f = append(f, fmt.Sprintf("%s=%v", p.Columns[fc.i].Name, fc.val))
+		}
+		out = append(out, section{name: "fixed", body: strings.Join(f, " ") + "\n"})
+	}
 	if p.Render != nil {
 		r, _ := json.Marshal(p.Render)
 		out = append(out, section{name: "render", body: string(r) + "\n"})

@@ -26,6 +26,10 @@ type Table struct {
 	Name       string
 	Columns    []Column
 	TimeColumn string // the datetime column the time range applies to, such as "TimeGenerated"; "" = none
+	// hourIndex: the table has an index led by TimeColumn / hourNanos
+	// (the store's AzureDiagnostics_hour), which bin(TimeColumn, 1h)
+	// groups by; see hourKey.
+	hourIndex bool
 }
 
 // Column is a named, typed column. Type is a Log Analytics type name:
@@ -43,6 +47,15 @@ type Plan struct {
 	Columns []Column // output columns, in order, with KQL types
 	Render  *Render  // nil when no render operator
 	MaxRows int
+	// fill lists the output columns that SQL does not return because
+	// they hold one value in every row (see col.fixed), in column order.
+	fill []fixedCol
+}
+
+// fixedCol is output column i, holding val in every row.
+type fixedCol struct {
+	i   int
+	val any
 }
 
 // Render is the render operator's visualization, passed back to clients.

@@ -24,6 +24,9 @@ type sx struct {
 	// parse_json(s).a.b compiles to one call on s.
 	dyn *dynPath
 	col *col // the column, for a plain column reference
+	// hourKey, for bin(TimeGenerated, 1h) of a table with an hour index,
+	// is that index's expression: summarize groups by it (see hourKey).
+	hourKey string
 }
 
 // dynPath is root (SQL text, read as parse_json does) then path

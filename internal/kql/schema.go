@@ -13,6 +13,7 @@ package kql
 var azureDiagnostics = Table{
 	Name:       "AzureDiagnostics",
 	TimeColumn: "TimeGenerated",
+	hourIndex:  true,
 	Columns: []Column{
 		{"TimeGenerated", "datetime"},
 		{"Type", "string"},

@@ -105,6 +105,13 @@ func (c *compiler) settle(r *rel) *rel {
 		br := c.read(t, want, extra, len(s.tables) == 1)
 		if len(s.tables) == 1 {
 			r.hidden = br.hidden
+			// One table: its missing columns hold one value in every row.
+			for i, uc := range r.cols {
+				uc.fixed, uc.fixedVal = br.cols[i].fixed, br.cols[i].fixedVal
+				if uc.name == s.source && s.source != "" {
+					uc.fixed, uc.fixedVal = true, t.Name
+				}
+			}
 		}
 		branches = append(branches, "SELECT * FROM "+br.cte)
 	}

@@ -10,6 +10,10 @@ import (
 func (c *compiler) summarize(r *rel, o *syntax.Summarize) *rel {
 	var cols []*col
 	var sel, groups []string
+	// An hour-index key is grouped by first, as its expression, so that
+	// SQLite can group in that index's order, without a sort; the range
+	// of the query is then given on it too (finishReads).
+	var hourGroup string
 	used := map[string]bool{}
 	unique := func(name string) string {
 		if !used[name] {
@@ -41,8 +45,16 @@ func (c *compiler) summarize(r *rel, o *syntax.Summarize) *rel {
 		}
 		nc := c.newCol(unique(name), v.typ)
 		sel = append(sel, v.sql+" AS "+quote(nc.sql))
-		groups = append(groups, strconv.Itoa(len(sel)))
+		if v.hourKey != "" && hourGroup == "" && (c.opts.Timespan != nil || !c.timeUsed) {
+			hourGroup = v.hourKey
+			c.reads[0].hourRange = true
+		} else {
+			groups = append(groups, strconv.Itoa(len(sel)))
+		}
 		cols = append(cols, nc)
+	}
+	if hourGroup != "" {
+		groups = append([]string{hourGroup}, groups...)
 	}
 	for _, it := range o.Aggs {
 		if call, ok := it.Value.(*syntax.Call); ok && (call.Name == "arg_max" || call.Name == "arg_min") {

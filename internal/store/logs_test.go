@@ -111,7 +111,7 @@ func TestLogsSchema(t *testing.T) {
 	// The indexes the KQL compiler can count on.
 	_, rows := queryRows(t, s.LogsDB(), `SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name`)
 	got := fmt.Sprint(rows)
-	for _, idx := range []string{"AzureDiagnostics_time", "AzureDiagnostics_device", "AzureDiagnostics_category",
+	for _, idx := range []string{"AzureDiagnostics_time", "AzureDiagnostics_hour", "AzureDiagnostics_device", "AzureDiagnostics_category",
 		"AzureMetrics_time", "AzureMetrics_name"} {
 		if !strings.Contains(got, idx) {
 			t.Errorf("index %s is missing; have %s", idx, got)
