@@ -30,6 +30,20 @@ const (
 	ReasonServerError       Reason = "server_error"    // a fault of the hub
 )
 
+// Deliberate reports whether a connection that ended for reason r was
+// ended on purpose by a working device, or by the hub at the end of the
+// device's token, so that the device reconnects at once: the DISCONNECT
+// an Azure SDK sends to renew its SAS token, an expired token the SDK
+// replaces, a newer connection of the same device. An unknown reason
+// counts as deliberate. Every other reason is a drop.
+func (r Reason) Deliberate() bool {
+	switch r {
+	case ReasonNone, ReasonClientDisconnect, ReasonCredentialExpired, ReasonSessionTakenOver:
+		return true
+	}
+	return false
+}
+
 // Code returns the Azure result code logged for r.
 func (r Reason) Code() ResultCode {
 	switch r {

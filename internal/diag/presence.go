@@ -32,6 +32,8 @@ type Presence struct {
 	grace time.Duration
 	seq   *Sequencer
 	emit  func(PresenceChange)
+	// dropsAtOnce: only deliberate disconnects wait out the grace.
+	dropsAtOnce bool
 
 	mu      sync.Mutex
 	devices map[string]*devicePresence
@@ -51,6 +53,16 @@ func NewPresence(grace time.Duration, seq *Sequencer, emit func(PresenceChange))
 		grace = 0
 	}
 	return &Presence{grace: grace, seq: seq, emit: emit, devices: map[string]*devicePresence{}}
+}
+
+// DropsAtOnce makes p announce a drop (a disconnect whose reason is not
+// Deliberate: a lost link, a keep-alive timeout, a fault) at once, and
+// keep the grace window for the disconnects after which a working device
+// reconnects, such as an SDK's token renewal. It returns p; call it
+// before the first Event.
+func (p *Presence) DropsAtOnce() *Presence {
+	p.dropsAtOnce = true
+	return p
 }
 
 // Event feeds a connection event.
@@ -83,7 +95,7 @@ func (p *Presence) Event(ev tether.ConnectionEvent) {
 		d.conn = ""
 		d.pending = &PresenceChange{DeviceID: ev.DeviceID, State: tether.Disconnected, Time: ev.Time, ConnectionID: ev.ConnectionID, Reason: ev.Reason, Code: code}
 		d.deadline = ev.Time.Add(p.grace)
-		if p.grace == 0 {
+		if p.grace == 0 || (p.dropsAtOnce && !ev.Reason.Deliberate()) {
 			p.flush(ev.DeviceID, d)
 		}
 	}

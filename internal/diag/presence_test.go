@@ -62,3 +62,48 @@ func TestSequencerMonotonic(t *testing.T) {
 		t.Error("Resume accepted a malformed number")
 	}
 }
+
+// With DropsAtOnce, a drop is announced at the event, a deliberate
+// disconnect (a token renewal) still waits out the grace, and the
+// lifecycle presence without it waits for both.
+func TestPresenceDropsAtOnce(t *testing.T) {
+	for _, c := range []struct {
+		reason      tether.Reason
+		atOnce      bool // announced at the disconnect with DropsAtOnce
+		reconnected bool // reconnected 200 ms later
+	}{
+		{tether.ReasonConnectionLost, true, false},
+		{tether.ReasonKeepAliveTimeout, true, false},
+		{tether.ReasonServerError, true, false},
+		{tether.ReasonClientDisconnect, false, true},
+		{tether.ReasonCredentialExpired, false, true},
+		{tether.ReasonNone, false, true},
+	} {
+		for _, at := range []bool{false, true} {
+			var got []PresenceChange
+			p := NewPresence(10*time.Second, &Sequencer{}, func(c PresenceChange) { got = append(got, c) })
+			if at {
+				p.DropsAtOnce()
+			}
+			p.Event(tether.ConnectionEvent{Kind: tether.EventConnect, DeviceID: "d", ConnectionID: "c1", Time: t0})
+			p.Event(tether.ConnectionEvent{Kind: tether.EventDisconnect, DeviceID: "d", ConnectionID: "c1", Time: t0.Add(time.Minute), Reason: c.reason})
+			want := 1
+			if at && c.atOnce {
+				want = 2
+			}
+			if len(got) != want {
+				t.Errorf("%s, DropsAtOnce %v: %d changes at the disconnect, want %d", c.reason, at, len(got), want)
+			}
+			if c.reconnected {
+				p.Event(tether.ConnectionEvent{Kind: tether.EventConnect, DeviceID: "d", ConnectionID: "c2", Time: t0.Add(time.Minute + 200*time.Millisecond)})
+			}
+			p.Tick(t0.Add(2 * time.Minute))
+			if c.reconnected && len(got) != 1 {
+				t.Errorf("%s, DropsAtOnce %v: a reconnect within the grace announced %+v", c.reason, at, got)
+			}
+			if !c.reconnected && (len(got) != 2 || got[1].State != tether.Disconnected) {
+				t.Errorf("%s, DropsAtOnce %v: announced %+v, want Connected then Disconnected", c.reason, at, got)
+			}
+		}
+	}
+}

@@ -53,9 +53,10 @@ type valuer interface {
 }
 
 // alertMetrics is the hub's metrics as the alert engine's MetricSource.
-// connectedDeviceCount is the presence count: devices connected as the
-// lifecycle events announce them, so a reconnect within the presence
-// grace (an SDK renewing its token) never lowers it. The other metrics
+// connectedDeviceCount is the presence count: a device that drops (a
+// lost link, a keep-alive timeout) counts as gone at once, while one that
+// disconnects on purpose and reconnects within the presence grace (an
+// SDK renewing its token) never lowers it. The other metrics
 // are read from the metrics component; nil m (local administration)
 // knows the names but reads no values.
 type alertMetrics struct {

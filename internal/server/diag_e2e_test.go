@@ -73,6 +73,10 @@ func (d *mqttDevice) write(pk *packets.Packet) {
 		err = pk.SubscribeEncode(&b)
 	case packets.Puback:
 		err = pk.PubackEncode(&b)
+	case packets.Disconnect:
+		err = pk.DisconnectEncode(&b)
+	default:
+		d.t.Fatalf("mqttDevice.write: no encoder for packet type %d", pk.FixedHeader.Type)
 	}
 	if err != nil {
 		d.t.Fatal(err)

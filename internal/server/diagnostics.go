@@ -23,14 +23,19 @@ type diagnostics struct {
 	// devices' twin, C2D and telemetry-error records (see observer).
 	metrics  *observer
 	exporter *diag.Exporter // the file and HTTP destinations
-	presence *diag.Presence
-	st       *store.Store
-	extra    func(tether.ConnectionEvent)
-	log      *slog.Logger
-	retain   time.Duration
-	changes  func(diag.PresenceChange)
-	c2d      *c2dFacts
-	settings sync.Mutex // serializes changes of the diagnostic settings
+	presence *diag.Presence // lifecycle events: every disconnect waits out the grace
+	// online is the presence the alert engine counts as
+	// connectedDeviceCount: a drop counts at once, a deliberate
+	// disconnect (an SDK renewing its token) only after the grace.
+	online        *diag.Presence
+	onlineChanges func(diag.PresenceChange)
+	st            *store.Store
+	extra         func(tether.ConnectionEvent)
+	log           *slog.Logger
+	retain        time.Duration
+	changes       func(diag.PresenceChange)
+	c2d           *c2dFacts
+	settings      sync.Mutex // serializes changes of the diagnostic settings
 }
 
 func newDiagnostics(st *store.Store, cfg Config, connected func() int) (*diagnostics, error) {
@@ -68,6 +73,11 @@ func newDiagnostics(st *store.Store, cfg Config, connected func() int) (*diagnos
 			d.changes(c)
 		}
 	})
+	d.online = diag.NewPresence(cfg.PresenceGrace, &diag.Sequencer{}, func(c diag.PresenceChange) {
+		if d.onlineChanges != nil {
+			d.onlineChanges(c)
+		}
+	}).DropsAtOnce()
 	return d, nil
 }
 
@@ -76,6 +86,7 @@ func (d *diagnostics) event(ev tether.ConnectionEvent) {
 	d.rec.Connection(ev)
 	d.metrics.Connection(ev)
 	d.presence.Event(ev)
+	d.online.Event(ev)
 	if d.extra != nil {
 		d.extra(ev)
 	}
@@ -100,6 +111,7 @@ func (d *diagnostics) run(ctx context.Context) error {
 				return
 			case now := <-t.C:
 				d.presence.Tick(now)
+				d.online.Tick(now)
 			case <-trim.C:
 				d.trimLogs(ctx)
 			case now := <-sweep.C:

@@ -116,8 +116,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.alerts, err = newAlerts(s.st, alertMetrics{m: s.diag.metrics, presence: s.online}, alertParts{logs: alertLogs{s.st.LogsDB()}, groups: alertGroups{s.notify}, notifier: alertNotifier{s.notify}}, s.log.With("component", "alert")); err != nil {
 		return nil, err
 	}
+	s.diag.onlineChanges = s.online.observe
 	s.diag.changes = func(c diag.PresenceChange) {
-		s.online.observe(c)
 		select {
 		case s.presence <- c:
 		default:
