@@ -145,13 +145,19 @@ func newActionGroupShowCmd(g *globals) *cobra.Command {
 }
 
 func newActionGroupDeleteCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var force bool
+	cmd := &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete an action group and the notifications waiting for it",
-		Args:  exactArgs(1, "an action group name"),
+		Long: `Delete an action group and the notifications waiting for it.
+
+The hub refuses to delete a group that alert rules still notify, and names
+those rules: delete or re-create them without the group first, or give
+--force to delete it anyway (the rules then notify only their other groups).`,
+		Args: exactArgs(1, "an action group name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withHub(cmd, g, func(h *hubConn) error {
-				if err := h.client.DeleteActionGroup(cmd.Context(), args[0]); err != nil {
+				if err := h.client.DeleteActionGroup(cmd.Context(), args[0], force); err != nil {
 					return err
 				}
 				if g.output == "json" {
@@ -162,6 +168,8 @@ func newActionGroupDeleteCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&force, "force", false, "delete the group even though alert rules use it")
+	return cmd
 }
 
 func newActionGroupHistoryCmd(g *globals) *cobra.Command {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -104,8 +106,41 @@ func (a *API) getActionGroup(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, "", g)
 }
 
+// deleteActionGroup answers DELETE /v1/actionGroups/{name}[?force=true]:
+// 204. A group that alert rules still notify is refused with the rules'
+// names, unless force is given: those rules would otherwise go on firing
+// with nobody told.
 func (a *API) deleteActionGroup(w http.ResponseWriter, r *http.Request) error {
-	if err := a.o.ActionGroups.DeleteGroup(r.Context(), r.PathValue("name")); err != nil {
+	name := r.PathValue("name")
+	force := false
+	if s := r.URL.Query().Get("force"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return tether.Errorf(tether.ArgumentInvalid, "force %q is not true or false", s)
+		}
+		force = b
+	}
+	if !force && a.o.Alerts != nil {
+		if _, err := a.o.ActionGroups.Group(r.Context(), name); err != nil {
+			return err
+		}
+		rules, err := a.o.Alerts.Rules(r.Context())
+		if err != nil {
+			return err
+		}
+		var users []string
+		for _, rule := range rules {
+			if slices.Contains(rule.ActionGroups, name) {
+				users = append(users, rule.Name)
+			}
+		}
+		if len(users) > 0 {
+			return &tether.Error{Kind: tether.KindConflict, Message: fmt.Sprintf(
+				"Action group '%s' is used by alert rule(s) %s: they would fire with nobody told. Delete or re-create those rules without it, or delete it anyway with force=true (tether action-group delete %s --force).",
+				name, strings.Join(users, ", "), name)}
+		}
+	}
+	if err := a.o.ActionGroups.DeleteGroup(r.Context(), name); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

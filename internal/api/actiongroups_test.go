@@ -98,6 +98,17 @@ func TestActionGroupRoutes(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	mustStatus(t, do(t, h, request{method: "DELETE", path: "/v1/actionGroups/ops", token: tok}), http.StatusNoContent)
+	// A group that a rule notifies is not deleted without force; the
+	// refusal names the rule.
+	mustStatus(t, do(t, h, request{method: "PUT", path: "/v1/alertRules/devices-low", token: tok,
+		body: `{"metric":"connectedDeviceCount","aggregation":"min","operator":"lt","threshold":15,"window":"5m","frequency":"1m","actionGroups":["ops"]}`}), http.StatusCreated)
+	r = do(t, h, request{method: "DELETE", path: "/v1/actionGroups/ops", token: tok})
+	mustStatus(t, r, http.StatusConflict)
+	if !strings.Contains(r.raw, "used by alert rule(s) devices-low") || !strings.Contains(r.raw, "--force") {
+		t.Errorf("in-use refusal = %s, want the rule named and the way out", r.raw)
+	}
+	mustStatus(t, do(t, h, request{method: "GET", path: "/v1/actionGroups/ops", token: tok}), http.StatusOK)
+	mustStatus(t, do(t, h, request{method: "DELETE", path: "/v1/actionGroups/ops?force=maybe", token: tok}), http.StatusBadRequest)
+	mustStatus(t, do(t, h, request{method: "DELETE", path: "/v1/actionGroups/ops?force=true", token: tok}), http.StatusNoContent)
 	mustStatus(t, do(t, h, request{method: "DELETE", path: "/v1/actionGroups/ops", token: tok}), http.StatusNotFound)
 }

@@ -38,9 +38,14 @@ func (c *Client) ActionGroups(ctx context.Context) ([]wire.ActionGroup, error) {
 }
 
 // DeleteActionGroup removes an action group and its waiting
-// notifications.
-func (c *Client) DeleteActionGroup(ctx context.Context, name string) error {
-	return c.do(ctx, http.MethodDelete, actionGroupPath(name), "", nil, nil)
+// notifications. The hub refuses a group that alert rules use (a
+// conflict naming them) unless force is set.
+func (c *Client) DeleteActionGroup(ctx context.Context, name string, force bool) error {
+	p := actionGroupPath(name)
+	if force {
+		p += "?force=true"
+	}
+	return c.do(ctx, http.MethodDelete, p, "", nil, nil)
 }
 
 // TestActionGroup sends a test notification to each receiver of an
