@@ -50,6 +50,13 @@ const (
 	ConnectionUnavailable                      ResultCode = 503101
 	DeviceUnavailable                          ResultCode = 503102
 	GatewayTimeout                             ResultCode = 504101
+
+	// Tether's own codes, for its entities that Azure IoT Hub does not
+	// have (alert rules, action groups, event subscriptions): Azure's
+	// table has no generic not-found or conflict code, and 404001
+	// DeviceNotFound would name the wrong thing.
+	NotFound ResultCode = 404000
+	Conflict ResultCode = 409000
 )
 
 // Info returns the catalog entry of c. Unknown codes get a generic entry

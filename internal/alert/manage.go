@@ -51,7 +51,7 @@ func (e *Engine) load(ctx context.Context) error {
 }
 
 func notFound(name string) error {
-	return &tether.Error{Kind: tether.KindNotFound, Message: fmt.Sprintf("No alert rule named '%s'.", name)}
+	return &tether.Error{Kind: tether.KindNotFound, Code: tether.NotFound, Message: fmt.Sprintf("No alert rule named '%s'.", name)}
 }
 
 // PutRule creates or replaces the rule in.Name, reports whether it

@@ -135,7 +135,7 @@ func (a *API) deleteActionGroup(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		if len(users) > 0 {
-			return &tether.Error{Kind: tether.KindConflict, Message: fmt.Sprintf(
+			return &tether.Error{Kind: tether.KindConflict, Code: tether.Conflict, Message: fmt.Sprintf(
 				"Action group '%s' is used by alert rule(s) %s: they would fire with nobody told. Delete or re-create those rules without it, or delete it anyway with force=true (tether action-group delete %s --force).",
 				name, strings.Join(users, ", "), name)}
 		}

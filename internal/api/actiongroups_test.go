@@ -38,12 +38,12 @@ func TestActionGroupRoutes(t *testing.T) {
 		code   string
 		want   string
 	}{
-		{"duplicate", request{method: "POST", path: "/v1/actionGroups", body: `{"name":"ops","receivers":[{"type":"webhook","url":"https://a.example"}]}`}, 409, "DeviceAlreadyExists", "already exists"},
+		{"duplicate", request{method: "POST", path: "/v1/actionGroups", body: `{"name":"ops","receivers":[{"type":"webhook","url":"https://a.example"}]}`}, 409, "Conflict", "already exists"},
 		{"empty group", request{method: "POST", path: "/v1/actionGroups", body: `{"name":"x","receivers":[]}`}, 400, "ArgumentInvalid", "has no receivers"},
 		{"scheme", request{method: "POST", path: "/v1/actionGroups", body: `{"name":"x","receivers":[{"type":"webhook","url":"file:///etc/passwd"}]}`}, 400, "ArgumentInvalid", `scheme \"file\" is not supported`},
 		{"unknown field", request{method: "POST", path: "/v1/actionGroups", body: `{"name":"x","hooks":[]}`}, 400, "ArgumentInvalid", "hooks"},
 		{"no body", request{method: "POST", path: "/v1/actionGroups"}, 400, "ArgumentInvalid", "empty"},
-		{"unknown group", request{method: "GET", path: "/v1/actionGroups/nope"}, 404, "", "No action group named 'nope'"},
+		{"unknown group", request{method: "GET", path: "/v1/actionGroups/nope"}, 404, "NotFound", "No action group named 'nope'"},
 		{"bad limit", request{method: "GET", path: "/v1/actionGroups/ops/history?limit=0"}, 400, "ArgumentInvalid", "limit"},
 		{"test unknown rule", request{method: "POST", path: "/v1/alertRules/nope/test"}, 404, "", "nope"},
 	} {

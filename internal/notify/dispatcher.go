@@ -237,7 +237,7 @@ func (d *Dispatcher) Notify(ctx context.Context, actionGroups []string, a Alert)
 		d.log.Debug("alert notification queued", "rule", a.RuleName, "state", a.State, "receivers", len(ns))
 	}
 	if len(missing) > 0 {
-		return &tether.Error{Kind: tether.KindNotFound, Message: fmt.Sprintf(
+		return &tether.Error{Kind: tether.KindNotFound, Code: tether.NotFound, Message: fmt.Sprintf(
 			"alert %q (%s) not sent to action groups %s: no such group", a.RuleName, a.State, strings.Join(missing, ", "))}
 	}
 	return nil

@@ -65,7 +65,7 @@ type NotificationAttempt struct {
 }
 
 func actionGroupNotFound(name string) error {
-	return &tether.Error{Kind: tether.KindNotFound, Message: fmt.Sprintf("No action group named '%s'.", name)}
+	return &tether.Error{Kind: tether.KindNotFound, Code: tether.NotFound, Message: fmt.Sprintf("No action group named '%s'.", name)}
 }
 
 const actionGroupColumns = `name, receivers, secret, created, updated,
@@ -88,7 +88,7 @@ func (s *Store) CreateActionGroup(ctx context.Context, g ActionGroup) error {
 			return fmt.Errorf("create action group %q: %w", g.Name, err)
 		}
 		if n > 0 {
-			return &tether.Error{Kind: tether.KindConflict,
+			return &tether.Error{Kind: tether.KindConflict, Code: tether.Conflict,
 				Message: fmt.Sprintf("An action group named '%s' already exists; delete it first to replace it.", g.Name)}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO action_groups (name, receivers, secret, created, updated)

@@ -104,7 +104,7 @@ func (s *Store) DeleteAlertRule(ctx context.Context, name string) error {
 			return fmt.Errorf("delete alert rule %q: %w", name, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return &tether.Error{Kind: tether.KindNotFound, Message: fmt.Sprintf("No alert rule named '%s'.", name)}
+			return &tether.Error{Kind: tether.KindNotFound, Code: tether.NotFound, Message: fmt.Sprintf("No alert rule named '%s'.", name)}
 		}
 		return nil
 	})

@@ -74,7 +74,7 @@ type EventDelivery struct {
 }
 
 func eventSubscriptionNotFound(name string) error {
-	return &tether.Error{Kind: tether.KindNotFound, Message: fmt.Sprintf("No event subscription named '%s'.", name)}
+	return &tether.Error{Kind: tether.KindNotFound, Code: tether.NotFound, Message: fmt.Sprintf("No event subscription named '%s'.", name)}
 }
 
 func boolInt(b bool) int {

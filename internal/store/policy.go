@@ -10,7 +10,7 @@ import (
 )
 
 func policyNotFound(name string) error {
-	return &tether.Error{Kind: tether.KindNotFound, Message: fmt.Sprintf("no shared access policy named %q", name)}
+	return &tether.Error{Kind: tether.KindNotFound, Code: tether.NotFound, Message: fmt.Sprintf("no shared access policy named %q", name)}
 }
 
 // Policies returns the shared access policies ordered by name.
