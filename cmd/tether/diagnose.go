@@ -92,6 +92,11 @@ func printDiagnosis(w io.Writer, d wire.Diagnosis) error {
 		fmt.Fprintln(w, "Only the newest rows were read; narrow --since or name a DEVICE to see the older ones.")
 	}
 	if len(d.Findings) == 0 {
+		if d.DeviceID != "" && d.Rows == 0 && d.Devices == 0 {
+			// Nothing to read is not a clean bill of health.
+			_, err := fmt.Fprintf(w, "\nNothing to diagnose: %s is not in the registry and has no connection-log rows in this window.\nCheck the device ID (tether device list), or look further back with --since 7d.\n", d.DeviceID)
+			return err
+		}
 		_, err := fmt.Fprintln(w, "\nNo problems found.")
 		return err
 	}

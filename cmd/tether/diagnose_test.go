@@ -42,6 +42,13 @@ func TestDiagnoseCommand(t *testing.T) {
 		t.Errorf("diagnose on an empty hub:\n%s", out)
 	}
 
+	// A device that is neither registered nor in the log: nothing to read,
+	// which is said as such, not as a clean bill of health.
+	out = mustRun(t, "--data", data, "diagnose", "no-such-device")
+	if !strings.Contains(out, "no-such-device is not in the registry and has no connection-log rows") || strings.Contains(out, "No problems found") {
+		t.Errorf("diagnose of an unknown device:\n%s", out)
+	}
+
 	mustRun(t, "--data", data, "device", "create", "old", "--status", "disabled")
 	seedRefusals(t, data, "old", 4)
 	out, err := run(t, "--data", data, "diagnose", "old")
