@@ -2,13 +2,10 @@ package server_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +18,6 @@ import (
 	"github.com/tether-iot/tether/internal/hubtest"
 	"github.com/tether-iot/tether/internal/server"
 	"github.com/tether-iot/tether/internal/wire"
-	"github.com/tether-iot/tether/sas"
 )
 
 // fleet is n registered devices, connected over MQTT/TLS.
@@ -299,14 +295,7 @@ func badConnect(t testing.TB, h *hubtest.Hub, id string) byte {
 	t.Helper()
 	d := dialRaw(t, h)
 	defer d.nc.Close()
-	tok, err := sas.Sign("localhost/devices/"+id, tether.Secret("d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXkh"), "", time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.write(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connect}, ProtocolVersion: 4,
-		Connect: packets.ConnectParams{ProtocolName: []byte("MQTT"), ClientIdentifier: id, Clean: true, Keepalive: 60,
-			UsernameFlag: true, Username: []byte("localhost/" + id + "/?api-version=2021-04-12"),
-			PasswordFlag: true, Password: []byte(tok.String())}})
+	d.sendConnect(id, tether.Secret("d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXkh"), "")
 	pk := d.read()
 	if pk == nil {
 		return 255
@@ -356,22 +345,6 @@ func TestLogAlertBadKeys(t *testing.T) {
 	if m := cond.AllOf[0]; m.SearchQuery != query || m.MetricValue != 8 || m.Threshold != "5" || m.Operator != "GreaterThan" {
 		t.Errorf("log criterion = %+v, want the query, 8 rows > 5", m)
 	}
-}
-
-// dialRaw opens a TLS connection to the hub's MQTT port, nothing sent.
-func dialRaw(t testing.TB, h *hubtest.Hub) *mqttDevice {
-	t.Helper()
-	pem, err := os.ReadFile(h.CAFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	nc, err := tls.Dial("tcp", h.MQTTAddr().String(), &tls.Config{RootCAs: pool, ServerName: "localhost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &mqttDevice{t: t, nc: nc}
 }
 
 // waitEvaluated polls a rule until it has been evaluated, for at most d.

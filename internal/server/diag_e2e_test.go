@@ -31,7 +31,13 @@ type mqttDevice struct {
 	nc net.Conn
 }
 
-func dialDevice(t testing.TB, h *hubtest.Hub, id string, key tether.Secret) *mqttDevice {
+// nodeClientType is the DeviceClientType the Node SDK puts in its MQTT
+// user name.
+const nodeClientType = "azure-iot-device%2F1.18.4%20(node%20v20.20.2%3B%20Debian%2012%3B%20x64)"
+
+// dialRaw opens a TLS connection to the hub's MQTT port, nothing sent.
+// It is closed when the test ends.
+func dialRaw(t testing.TB, h *hubtest.Hub) *mqttDevice {
 	t.Helper()
 	pem, err := os.ReadFile(h.CAFile())
 	if err != nil {
@@ -44,15 +50,32 @@ func dialDevice(t testing.TB, h *hubtest.Hub, id string, key tether.Secret) *mqt
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	d := &mqttDevice{t: t, nc: nc}
+	return &mqttDevice{t: t, nc: nc}
+}
+
+// sendConnect sends CONNECT for id with a one-hour SAS token signed with
+// key, as an Azure SDK does (clientType, if set, goes in the user name).
+func (d *mqttDevice) sendConnect(id string, key tether.Secret, clientType string) {
+	d.t.Helper()
 	tok, err := sas.Sign("localhost/devices/"+id, key, "", time.Now().Add(time.Hour))
 	if err != nil {
-		t.Fatal(err)
+		d.t.Fatal(err)
+	}
+	user := "localhost/" + id + "/?api-version=2021-04-12"
+	if clientType != "" {
+		user += "&DeviceClientType=" + clientType
 	}
 	d.write(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connect}, ProtocolVersion: 4,
 		Connect: packets.ConnectParams{ProtocolName: []byte("MQTT"), ClientIdentifier: id, Clean: true, Keepalive: 60,
-			UsernameFlag: true, Username: []byte("localhost/" + id + "/?api-version=2021-04-12&DeviceClientType=azure-iot-device%2F1.18.4%20(node%20v20.20.2%3B%20Debian%2012%3B%20x64)"),
-			PasswordFlag: true, Password: []byte(tok.String())}})
+			UsernameFlag: true, Username: []byte(user), PasswordFlag: true, Password: []byte(tok.String())}})
+}
+
+// dialDevice connects id as the Node SDK would and fails the test unless
+// the CONNACK accepts it.
+func dialDevice(t testing.TB, h *hubtest.Hub, id string, key tether.Secret) *mqttDevice {
+	t.Helper()
+	d := dialRaw(t, h)
+	d.sendConnect(id, key, nodeClientType)
 	if ack := d.expect(packets.Connack); ack.ReasonCode != 0 {
 		t.Fatalf("CONNACK %d", ack.ReasonCode)
 	}

@@ -2,9 +2,6 @@ package server_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,33 +11,14 @@ import (
 	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/hubtest"
 	"github.com/tether-iot/tether/internal/wire"
-	"github.com/tether-iot/tether/sas"
 )
 
 // connectRC opens a TLS connection, sends CONNECT for id and returns the
 // CONNACK return code.
 func connectRC(t *testing.T, h *hubtest.Hub, id string, key tether.Secret) (*mqttDevice, byte) {
 	t.Helper()
-	pem, err := os.ReadFile(h.CAFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	nc, err := tls.Dial("tcp", h.MQTTAddr().String(), &tls.Config{RootCAs: pool, ServerName: "localhost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	d := &mqttDevice{t: t, nc: nc}
-	tok, err := sas.Sign("localhost/devices/"+id, key, "", time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.write(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connect}, ProtocolVersion: 4,
-		Connect: packets.ConnectParams{ProtocolName: []byte("MQTT"), ClientIdentifier: id, Clean: true, Keepalive: 60,
-			UsernameFlag: true, Username: []byte("localhost/" + id + "/?api-version=2021-04-12"),
-			PasswordFlag: true, Password: []byte(tok.String())}})
+	d := dialRaw(t, h)
+	d.sendConnect(id, key, "")
 	return d, d.expect(packets.Connack).ReasonCode
 }
 
