@@ -43,10 +43,18 @@ func (c *compiler) binary(x *syntax.Binary, e *env) *sx {
 			if dev := c.deviceIndex(l, r, e); dev != "" {
 				return &sx{sql: dev, typ: "bool", agg: agg}
 			}
+			if !e.star && (l.null || r.null) {
+				// A value, not a filter: false when one side is null.
+				return &sx{sql: nullCompare(ls, "=", rs, "0"), typ: "bool", agg: agg, null: l.null && r.null}
+			}
 			return &sx{sql: ls + " = " + rs, typ: "bool", agg: agg, null: l.null || r.null}
 		case "!=", "<>":
 			if !l.null && !r.null {
 				return &sx{sql: ls + " <> " + rs, typ: "bool", agg: agg}
+			}
+			if !e.star {
+				// A value: true when one side is null, null when both are.
+				return &sx{sql: nullCompare(ls, "<>", rs, "1"), typ: "bool", agg: agg, null: l.null && r.null}
 			}
 			// KQL keeps rows where one side is null.
 			return &sx{sql: ls + " IS NOT " + rs, typ: "bool", agg: agg}
@@ -304,4 +312,12 @@ func (c *compiler) arrayConst(v *sx) ([]*sx, bool) {
 		}
 	}
 	return out, true
+}
+
+// nullCompare is KQL's l op r as a value when a side may be null: null
+// when both are, oneNull (0 or 1) when one is, the SQL comparison
+// otherwise. In a filter the plain comparison does, since where drops
+// null and false alike.
+func nullCompare(l, op, r, oneNull string) string {
+	return "(CASE WHEN " + l + " IS NULL THEN (CASE WHEN " + r + " IS NULL THEN NULL ELSE " + oneNull + " END) WHEN " + r + " IS NULL THEN " + oneNull + " ELSE " + l + " " + op + " " + r + " END)"
 }

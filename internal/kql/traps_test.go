@@ -65,6 +65,10 @@ func TestTraps(t *testing.T) {
 		{"!= keeps null", `T | where n != 5 | project s`, []string{"KustoExplorerQueryRun", "device_1"}, true},
 		{"== drops null", `T | where n == 5 | project s`, []string{"North America"}, true},
 		{"!in keeps null", `T | where n !in (5) | project s`, []string{"KustoExplorerQueryRun", "device_1"}, true},
+		// As values (not filters): == is false and != true when one side is
+		// null; both are null when both sides are (kql-semantics.md §4.1).
+		{"projected == and != with nulls", `T | extend e = n == 5, ne = n != 5, both = n == long(null), bothne = r != real(null) | project s, e, ne, both, bothne | order by s asc`,
+			[]string{"KustoExplorerQueryRun|false|true|false|true", "North America|true|false|false|<nil>", "device_1|false|true|<nil>|true"}, false},
 		{"!contains", `T | where s !contains "america" | project s`, []string{"KustoExplorerQueryRun", "device_1"}, true},
 		{"!has", `T | where s !has "north" | project s`, []string{"KustoExplorerQueryRun", "device_1"}, true},
 		{"sort default desc nulls last", `T | sort by n | project n`, []string{"5", "1", "<nil>"}, false},
