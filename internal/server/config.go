@@ -84,7 +84,7 @@ func DefaultConfig() Config {
 		DeviceRate:         5000,
 		MaxConnectRate:     2000,
 		MaxHandshakes:      512,
-		HandshakeWait:      10 * time.Second,
+		HandshakeWait:      25 * time.Second, // under the SDKs' 30 s connect timeout: docs/security.md
 		AuthBanThreshold:   15,
 		AuthBanIPThreshold: 100,
 		AuthBanWindow:      time.Minute,
