@@ -97,35 +97,34 @@ func ISODuration(d time.Duration) string {
 	return b.String()
 }
 
-// promDuration writes d as Prometheus does: 5m, 10s, 1h30m.
-func promDuration(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
-	var b strings.Builder
-	for _, u := range []struct {
-		d time.Duration
-		s string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}} {
-		if n := d / u.d; n > 0 {
-			fmt.Fprintf(&b, "%d%s", n, u.s)
-			d -= n * u.d
-		}
-	}
-	return b.String()
+// durationUnit is a unit that unitDuration may write.
+type durationUnit struct {
+	d time.Duration
+	s string
 }
+
+var (
+	// promUnits are Prometheus' duration units, largest first.
+	promUnits = []durationUnit{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}}
+	// goUnits are those of Go's time.ParseDuration that rules use.
+	goUnits = []durationUnit{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}}
+)
+
+// promDuration writes d as Prometheus does: 5m, 10s, 1h30m, 2d.
+func promDuration(d time.Duration) string { return unitDuration(d, promUnits) }
 
 // shortDuration writes d as Go's time.ParseDuration reads it, without
 // zero units: 5m, 10s, 1h30m, 48h.
-func shortDuration(d time.Duration) string {
+func shortDuration(d time.Duration) string { return unitDuration(d, goUnits) }
+
+// unitDuration writes d as a sum of units, largest first, leaving out
+// the zero ones; what is smaller than the last unit is dropped.
+func unitDuration(d time.Duration, units []durationUnit) string {
 	if d == 0 {
 		return "0s"
 	}
 	var b strings.Builder
-	for _, u := range []struct {
-		d time.Duration
-		s string
-	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+	for _, u := range units {
 		if n := d / u.d; n > 0 {
 			fmt.Fprintf(&b, "%d%s", n, u.s)
 			d -= n * u.d
