@@ -346,6 +346,9 @@ func (c *compiler) read(t Table, want []*col, extra map[string]string, helpers b
 		has[tc.Name] = tc
 	}
 	for _, w := range want {
+		cc := *w
+		cc.baseTime = w.name == t.TimeColumn && has[w.name].Type == "datetime"
+		cc.fixed, cc.fixedVal = false, nil
 		switch {
 		case extra[w.name] != "":
 			sel = append(sel, extra[w.name]+" AS "+quote(w.sql))
@@ -357,18 +360,10 @@ func (c *compiler) read(t Table, want []*col, extra map[string]string, helpers b
 			}
 		case w.name == "Type":
 			sel = append(sel, c.arg(t.Name)+" AS "+quote(w.sql))
-		default:
-			sel = append(sel, nullOf(w.typ)+" AS "+quote(w.sql))
-		}
-		cc := *w
-		cc.baseTime = w.name == t.TimeColumn && has[w.name].Type == "datetime"
-		switch {
-		case extra[w.name] != "", has[w.name].Name != "" && has[w.name].Type == w.typ:
-			cc.fixed, cc.fixedVal = false, nil
-		case w.name == "Type":
 			cc.fixed, cc.fixedVal = true, t.Name
 		default:
-			cc.fixed, cc.fixedVal = true, nil // Execute converts nil to '' for strings
+			sel = append(sel, nullOf(w.typ)+" AS "+quote(w.sql))
+			cc.fixed = true // nil: Execute gives '' for strings, null otherwise
 		}
 		r.cols = append(r.cols, &cc)
 	}
