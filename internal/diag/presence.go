@@ -35,8 +35,9 @@ type Presence struct {
 	// dropsAtOnce: only deliberate disconnects wait out the grace.
 	dropsAtOnce bool
 
-	mu      sync.Mutex
-	devices map[string]*devicePresence
+	mu        sync.Mutex
+	devices   map[string]*devicePresence
+	connected int // devices announced Connected
 }
 
 type devicePresence struct {
@@ -47,7 +48,8 @@ type devicePresence struct {
 }
 
 // NewPresence returns a Presence that announces through emit. emit is
-// called with the lock held, in order; it must not block.
+// called with the lock held, in order; it must not block. A Presence
+// that is only counted (see Connected) may have no emit and no seq.
 func NewPresence(grace time.Duration, seq *Sequencer, emit func(PresenceChange)) *Presence {
 	if grace < 0 {
 		grace = 0
@@ -82,7 +84,10 @@ func (p *Presence) Event(ev tether.ConnectionEvent) {
 		d.conn, d.pending = ev.ConnectionID, nil
 		if d.announced != tether.Connected {
 			d.announced = tether.Connected
-			p.emit(PresenceChange{DeviceID: ev.DeviceID, State: tether.Connected, Time: ev.Time, Sequence: p.seq.Next(ev.Time), ConnectionID: ev.ConnectionID})
+			p.connected++
+			if p.emit != nil {
+				p.emit(PresenceChange{DeviceID: ev.DeviceID, State: tether.Connected, Time: ev.Time, Sequence: p.seq.Next(ev.Time), ConnectionID: ev.ConnectionID})
+			}
 		}
 	case tether.EventDisconnect:
 		if ev.ConnectionID != d.conn {
@@ -119,7 +124,17 @@ func (p *Presence) flush(id string, d *devicePresence) {
 		return
 	}
 	d.announced = tether.Disconnected
-	c.Sequence = p.seq.Next(c.Time)
-	p.emit(c)
+	p.connected--
+	if p.emit != nil {
+		c.Sequence = p.seq.Next(c.Time)
+		p.emit(c)
+	}
 	delete(p.devices, id)
+}
+
+// Connected returns how many devices are announced as connected.
+func (p *Presence) Connected() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.connected
 }

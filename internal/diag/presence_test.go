@@ -104,6 +104,26 @@ func TestPresenceDropsAtOnce(t *testing.T) {
 			if !c.reconnected && (len(got) != 2 || got[1].State != tether.Disconnected) {
 				t.Errorf("%s, DropsAtOnce %v: announced %+v, want Connected then Disconnected", c.reason, at, got)
 			}
+			if want := map[bool]int{true: 1, false: 0}[c.reconnected]; p.Connected() != want {
+				t.Errorf("%s, DropsAtOnce %v: Connected() = %d, want %d", c.reason, at, p.Connected(), want)
+			}
 		}
+	}
+}
+
+// A Presence that is only counted needs no emit and no sequencer.
+func TestPresenceCountOnly(t *testing.T) {
+	p := NewPresence(10*time.Second, nil, nil).DropsAtOnce()
+	for i, id := range []string{"a", "b", "c"} {
+		p.Event(tether.ConnectionEvent{Kind: tether.EventConnect, DeviceID: id, ConnectionID: id, Time: t0.Add(time.Duration(i) * time.Second)})
+	}
+	p.Event(tether.ConnectionEvent{Kind: tether.EventDisconnect, DeviceID: "a", ConnectionID: "a", Time: t0.Add(time.Minute), Reason: tether.ReasonConnectionLost})
+	p.Event(tether.ConnectionEvent{Kind: tether.EventDisconnect, DeviceID: "b", ConnectionID: "b", Time: t0.Add(time.Minute), Reason: tether.ReasonClientDisconnect})
+	if n := p.Connected(); n != 2 {
+		t.Errorf("after a drop and a deliberate disconnect: Connected() = %d, want 2 (the drop counts at once)", n)
+	}
+	p.Tick(t0.Add(2 * time.Minute))
+	if n := p.Connected(); n != 1 {
+		t.Errorf("after the grace: Connected() = %d, want 1", n)
 	}
 }

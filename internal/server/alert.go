@@ -3,11 +3,8 @@ package server
 import (
 	"context"
 	"log/slog"
-	"sync"
 
-	"github.com/tether-iot/tether"
 	"github.com/tether-iot/tether/internal/alert"
-	"github.com/tether-iot/tether/internal/diag"
 	"github.com/tether-iot/tether/internal/metrics"
 	"github.com/tether-iot/tether/internal/store"
 )
@@ -61,7 +58,7 @@ type valuer interface {
 // knows the names but reads no values.
 type alertMetrics struct {
 	m        valuer
-	presence *presenceCount
+	presence interface{ Connected() int }
 }
 
 func (a alertMetrics) Metrics() []alert.MetricInfo {
@@ -74,37 +71,12 @@ func (a alertMetrics) Metrics() []alert.MetricInfo {
 
 func (a alertMetrics) Value(name string) (float64, bool) {
 	if name == "connectedDeviceCount" && a.presence != nil {
-		return float64(a.presence.count()), true
+		return float64(a.presence.Connected()), true
 	}
 	if a.m == nil {
 		return 0, false
 	}
 	return a.m.Value(name)
-}
-
-// presenceCount counts the devices whose last announced state is
-// Connected.
-type presenceCount struct {
-	mu        sync.Mutex
-	connected map[string]bool
-}
-
-func newPresenceCount() *presenceCount { return &presenceCount{connected: map[string]bool{}} }
-
-func (p *presenceCount) observe(c diag.PresenceChange) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if c.State == tether.Connected {
-		p.connected[c.DeviceID] = true
-	} else {
-		delete(p.connected, c.DeviceID)
-	}
-}
-
-func (p *presenceCount) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.connected)
 }
 
 // alertParts are the engine's optional collaborators that other

@@ -27,15 +27,14 @@ type diagnostics struct {
 	// online is the presence the alert engine counts as
 	// connectedDeviceCount: a drop counts at once, a deliberate
 	// disconnect (an SDK renewing its token) only after the grace.
-	online        *diag.Presence
-	onlineChanges func(diag.PresenceChange)
-	st            *store.Store
-	extra         func(tether.ConnectionEvent)
-	log           *slog.Logger
-	retain        time.Duration
-	changes       func(diag.PresenceChange)
-	c2d           *c2dFacts
-	settings      sync.Mutex // serializes changes of the diagnostic settings
+	online   *diag.Presence
+	st       *store.Store
+	extra    func(tether.ConnectionEvent)
+	log      *slog.Logger
+	retain   time.Duration
+	changes  func(diag.PresenceChange)
+	c2d      *c2dFacts
+	settings sync.Mutex // serializes changes of the diagnostic settings
 }
 
 func newDiagnostics(st *store.Store, cfg Config, connected func() int) (*diagnostics, error) {
@@ -73,11 +72,7 @@ func newDiagnostics(st *store.Store, cfg Config, connected func() int) (*diagnos
 			d.changes(c)
 		}
 	})
-	d.online = diag.NewPresence(cfg.PresenceGrace, &diag.Sequencer{}, func(c diag.PresenceChange) {
-		if d.onlineChanges != nil {
-			d.onlineChanges(c)
-		}
-	}).DropsAtOnce()
+	d.online = diag.NewPresence(cfg.PresenceGrace, nil, nil).DropsAtOnce() // counted only
 	return d, nil
 }
 

@@ -37,7 +37,6 @@ type Server struct {
 	diag     *diagnostics
 	events   *events.Events
 	alerts   *alert.Engine
-	online   *presenceCount // announced connected devices, for alerts
 	notify   *notify.Dispatcher
 	presence chan diag.PresenceChange
 	httpsLn  net.Listener
@@ -112,11 +111,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.diag.metrics.AddNotifications(notificationCounts(s.notify))
 	s.presence = make(chan diag.PresenceChange, 4096)
-	s.online = newPresenceCount()
-	if s.alerts, err = newAlerts(s.st, alertMetrics{m: s.diag.metrics, presence: s.online}, alertParts{logs: alertLogs{s.st.LogsDB()}, groups: alertGroups{s.notify}, notifier: alertNotifier{s.notify}}, s.log.With("component", "alert")); err != nil {
+	if s.alerts, err = newAlerts(s.st, alertMetrics{m: s.diag.metrics, presence: s.diag.online}, alertParts{logs: alertLogs{s.st.LogsDB()}, groups: alertGroups{s.notify}, notifier: alertNotifier{s.notify}}, s.log.With("component", "alert")); err != nil {
 		return nil, err
 	}
-	s.diag.onlineChanges = s.online.observe
 	s.diag.changes = func(c diag.PresenceChange) {
 		select {
 		case s.presence <- c:
