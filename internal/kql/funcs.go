@@ -3,6 +3,7 @@ package kql
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -395,7 +396,7 @@ const hourNanos = int64(time.Hour)
 // (migrations-logs/0005_hour_index.sql), over the time column t. SQLite
 // uses an index on an expression only for that same expression, so it
 // is written out, not bound.
-func hourExpr(t string) string { return t + " / 3600000000000" }
+func hourExpr(t string) string { return t + " / " + strconv.FormatInt(hourNanos, 10) }
 
 // hourIndexed tells whether v is the unmodified time column of the
 // query's only table read, and that table has an hour index.
